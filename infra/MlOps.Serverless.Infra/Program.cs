@@ -1,0 +1,1 @@
+namespace MlOps.Serverless.Infra; public static class Program { public static void Main() { } }

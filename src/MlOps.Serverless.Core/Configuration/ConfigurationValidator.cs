@@ -1,0 +1,99 @@
+using MlOps.Serverless.Core.Errors;
+
+namespace MlOps.Serverless.Core.Configuration;
+
+/// <summary>The one place a configuration is checked. Every message names the key and what was expected.</summary>
+public static class ConfigurationValidator
+{
+    public static IReadOnlyList<string> Problems(PipelineConfiguration c)
+    {
+        var problems = new List<string>();
+        void Require(bool ok, string key, string expected, object actual)
+        {
+            if (!ok) problems.Add($"{key}: expected {expected}, got {Convert.ToString(actual, System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+        void Range(IntegerRange r, string key, int floor, int ceiling)
+        {
+            Require(r.Min >= floor && r.Min <= ceiling, key + ".min", $"an integer in [{floor}, {ceiling}]", r.Min);
+            Require(r.Max >= floor && r.Max <= ceiling, key + ".max", $"an integer in [{floor}, {ceiling}]", r.Max);
+            Require(r.Min <= r.Max, key, "min <= max", $"min {r.Min} > max {r.Max}");
+        }
+        void Continuous(ContinuousRange r, string key, double floor, double ceiling, bool floorExclusive)
+        {
+            var interval = (floorExclusive ? "(" : "[") + $"{floor}, {ceiling}]";
+            bool InRange(double v) => double.IsFinite(v) && (floorExclusive ? v > floor : v >= floor) && v <= ceiling;
+            Require(InRange(r.Min), key + ".min", "a number in " + interval, r.Min);
+            Require(InRange(r.Max), key + ".max", "a number in " + interval, r.Max);
+            Require(r.Min <= r.Max, key, "min <= max", $"min {r.Min} > max {r.Max}");
+        }
+
+        var t = c.Training;
+        Require(t.XgboostVersion is "1.7-1" or "1.5-1" or "1.3-1" or "1.2-2" or "1.0-1", "training.xgboostVersion", "a built-in XGBoost version (1.7-1, 1.5-1, 1.3-1, 1.2-2, 1.0-1)", t.XgboostVersion);
+        Require(t.Objective is "reg:squarederror" or "reg:absoluteerror" or "reg:pseudohubererror" or "reg:tweedie", "training.objective", "a regression objective (reg:squarederror, reg:absoluteerror, reg:pseudohubererror, reg:tweedie)", t.Objective);
+        Require(t.InstanceType.StartsWith("ml.", StringComparison.Ordinal), "training.instanceType", "an ml.* instance type", t.InstanceType);
+        Require(t.InstanceCount is >= 1 and <= 20, "training.instanceCount", "an integer in [1, 20]", t.InstanceCount);
+        Require(t.VolumeSizeGb is >= 1 and <= 512, "training.volumeSizeGb", "an integer in [1, 512]", t.VolumeSizeGb);
+        Require(t.MaxRuntimeSeconds is >= 60 and <= 432000, "training.maxRuntimeSeconds", "an integer in [60, 432000]", t.MaxRuntimeSeconds);
+        Require(!t.UseSpotInstances || t.MaxWaitSeconds >= t.MaxRuntimeSeconds, "training.maxWaitSeconds", "at least training.maxRuntimeSeconds when spot training is on", t.MaxWaitSeconds);
+        Require(t.EarlyStoppingRounds is >= 0 and <= 1000, "training.earlyStoppingRounds", "an integer in [0, 1000]", t.EarlyStoppingRounds);
+        var h = t.HyperParameters;
+        Require(h.NumRound is >= 1 and <= 10000, "training.hyperParameters.numRound", "an integer in [1, 10000]", h.NumRound);
+        Require(h.MaxDepth is >= 1 and <= 30, "training.hyperParameters.maxDepth", "an integer in [1, 30]", h.MaxDepth);
+        Require(h.Eta > 0 && h.Eta <= 1, "training.hyperParameters.eta", "a number in (0, 1]", h.Eta);
+        Require(h.Subsample > 0 && h.Subsample <= 1, "training.hyperParameters.subsample", "a number in (0, 1]", h.Subsample);
+        Require(h.ColsampleBytree > 0 && h.ColsampleBytree <= 1, "training.hyperParameters.colsampleBytree", "a number in (0, 1]", h.ColsampleBytree);
+        Require(h.Alpha >= 0 && double.IsFinite(h.Alpha), "training.hyperParameters.alpha", "a number >= 0", h.Alpha);
+        Require(h.MinChildWeight >= 0 && double.IsFinite(h.MinChildWeight), "training.hyperParameters.minChildWeight", "a number >= 0", h.MinChildWeight);
+
+        var u = c.Tuning;
+        Require(u.Strategy is "Bayesian" or "Random" or "Hyperband" or "Grid", "tuning.strategy", "Bayesian, Random, Hyperband or Grid", u.Strategy);
+        Require(u.MaxJobs is >= 1 and <= 500, "tuning.maxJobs", "an integer in [1, 500]", u.MaxJobs);
+        Require(u.MaxParallelJobs is >= 1 and <= 100, "tuning.maxParallelJobs", "an integer in [1, 100]", u.MaxParallelJobs);
+        Require(u.MaxParallelJobs <= u.MaxJobs, "tuning.maxParallelJobs", $"at most tuning.maxJobs ({u.MaxJobs})", u.MaxParallelJobs);
+        Require(u.ObjectiveMetric is "validation:rmse" or "validation:mae", "tuning.objectiveMetric", "validation:rmse or validation:mae", u.ObjectiveMetric);
+        Require(u.ObjectiveType is "Minimize", "tuning.objectiveType", "Minimize (both objective metrics are errors)", u.ObjectiveType);
+        Require(u.EarlyStopping is "Off" or "Auto", "tuning.earlyStopping", "Off or Auto", u.EarlyStopping);
+        Range(u.NumRound, "tuning.numRound", 1, 10000);
+        Range(u.MaxDepth, "tuning.maxDepth", 1, 30);
+        Continuous(u.Eta, "tuning.eta", 0, 1, floorExclusive: true);
+        Continuous(u.ColsampleBytree, "tuning.colsampleBytree", 0, 1, floorExclusive: true);
+        Continuous(u.Alpha, "tuning.alpha", 0, 1000, floorExclusive: false);
+
+        Require(c.Split.TestWeeks is >= 1 and <= 104, "split.testWeeks", "an integer in [1, 104]", c.Split.TestWeeks);
+        Require(c.Split.ValidationWeeks is >= 1 and <= 104, "split.validationWeeks", "an integer in [1, 104]", c.Split.ValidationWeeks);
+
+        var q = c.DataQuality;
+        Require(q.MinSalesRows >= 1, "dataQuality.minSalesRows", "an integer >= 1", q.MinSalesRows);
+        Require(q.MaxDuplicateSalesKeys >= 0, "dataQuality.maxDuplicateSalesKeys", "an integer >= 0", q.MaxDuplicateSalesKeys);
+        Require(q.MaxUnparsableValues >= 0, "dataQuality.maxUnparsableValues", "an integer >= 0", q.MaxUnparsableValues);
+        Require(q.MaxSalesWithoutFeaturesRate is >= 0 and <= 1, "dataQuality.maxSalesWithoutFeaturesRate", "a rate in [0, 1]", q.MaxSalesWithoutFeaturesRate);
+        Require(q.MaxStoresWithoutAttributes >= 0, "dataQuality.maxStoresWithoutAttributes", "an integer >= 0", q.MaxStoresWithoutAttributes);
+        Require(q.WarnNegativeSalesRate is >= 0 and <= 1, "dataQuality.warnNegativeSalesRate", "a rate in [0, 1]", q.WarnNegativeSalesRate);
+        Require(q.WarnNullRate is >= 0 and <= 1, "dataQuality.warnNullRate", "a rate in [0, 1]", q.WarnNullRate);
+        Require(q.MinSalesWeeks >= c.Split.TestWeeks + c.Split.ValidationWeeks + 1, "dataQuality.minSalesWeeks",
+            $"more than split.testWeeks + split.validationWeeks ({c.Split.TestWeeks + c.Split.ValidationWeeks}) so that train data remains", q.MinSalesWeeks);
+
+        Require(c.Gate.MaxWmaeRatioToNaive > 0 && c.Gate.MaxWmaeRatioToNaive <= 10, "gate.maxWmaeRatioToNaive", "a number in (0, 10]", c.Gate.MaxWmaeRatioToNaive);
+        Require(c.Gate.MinImprovementOverChampion is >= 0 and < 1, "gate.minImprovementOverChampion", "a relative margin in [0, 1)", c.Gate.MinImprovementOverChampion);
+
+        Require(IsMlflowName(c.Mlflow.ExperimentName), "mlflow.experimentName", "1-250 characters, no leading or trailing space", c.Mlflow.ExperimentName);
+        Require(IsMlflowName(c.Mlflow.RegisteredModelName), "mlflow.registeredModelName", "1-250 characters, no leading or trailing space", c.Mlflow.RegisteredModelName);
+        // MLflow reserves aliases of the form v<number> and "latest".
+        Require(System.Text.RegularExpressions.Regex.IsMatch(c.Mlflow.ChampionAlias, "^[A-Za-z_][A-Za-z0-9_-]{0,254}$")
+                && !System.Text.RegularExpressions.Regex.IsMatch(c.Mlflow.ChampionAlias, "^(v[0-9]+|latest)$"),
+            "mlflow.championAlias", "an alias name (letters, digits, _ and -, not v<number>)", c.Mlflow.ChampionAlias);
+        Require(c.Predictions.TransformInstanceType.StartsWith("ml.", StringComparison.Ordinal), "predictions.transformInstanceType", "an ml.* instance type", c.Predictions.TransformInstanceType);
+        return problems;
+    }
+
+    /// <summary>Throws <typeparamref name="TError"/> listing every problem, so one failed run reports all of them.</summary>
+    public static PipelineConfiguration Validate(PipelineConfiguration configuration, Func<string, Exception> error)
+    {
+        var problems = Problems(configuration);
+        if (problems.Count > 0)
+            throw error("Invalid configuration: " + string.Join("; ", problems));
+        return configuration;
+    }
+
+    private static bool IsMlflowName(string name) => name.Length is > 0 and <= 250 && name.Trim() == name;
+}

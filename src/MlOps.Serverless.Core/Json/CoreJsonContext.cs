@@ -1,0 +1,17 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MlOps.Serverless.Core.Configuration;
+using MlOps.Serverless.Core.Runs;
+using MlOps.Serverless.Core.Storage;
+
+namespace MlOps.Serverless.Core.Json;
+
+/// <summary>Source-generated serialisation of the shared contracts (no reflection at run time).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(PipelineConfiguration))]
+[JsonSerializable(typeof(RunRequest))]
+[JsonSerializable(typeof(StoredObject))]
+public sealed partial class CoreJsonContext : JsonSerializerContext;

@@ -1,0 +1,55 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using MlOps.Serverless.Core.Storage;
+using S3Location = MlOps.Serverless.Core.Storage.S3Location;
+
+namespace MlOps.Serverless.Functions.Hosting;
+
+/// <summary>The cloud <see cref="IObjectStore"/>: versions are listed so the data fingerprint pins exact objects.</summary>
+public sealed class S3ObjectStore(IAmazonS3 s3) : IObjectStore
+{
+    public S3ObjectStore() : this(new AmazonS3Client()) { }
+
+    public async Task<IReadOnlyList<StoredObject>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken = default)
+    {
+        var objects = new List<StoredObject>();
+        var request = new ListVersionsRequest { BucketName = bucket, Prefix = prefix };
+        ListVersionsResponse page;
+        do
+        {
+            page = await s3.ListVersionsAsync(request, cancellationToken);
+            objects.AddRange((page.Versions ?? [])
+                .Where(v => v.IsLatest == true && v.IsDeleteMarker != true)
+                .Select(v => new StoredObject(v.Key, v.Size ?? 0, v.ETag, v.VersionId == "null" ? null : v.VersionId)));
+            request.KeyMarker = page.NextKeyMarker;
+            request.VersionIdMarker = page.NextVersionIdMarker;
+        } while (page.IsTruncated == true);
+        return objects;
+    }
+
+    public async Task<Stream?> OpenReadAsync(S3Location location, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await s3.GetObjectAsync(location.Bucket, location.Key, cancellationToken);
+            return response.ResponseStream;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<StoredObject> PutAsync(S3Location location, Stream content, string contentType, CancellationToken cancellationToken = default)
+    {
+        var response = await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = location.Bucket,
+            Key = location.Key,
+            InputStream = content,
+            ContentType = contentType,
+            ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS,
+        }, cancellationToken);
+        return new StoredObject(location.Key, content.CanSeek ? content.Length : 0, response.ETag, response.VersionId);
+    }
+}
