@@ -28,7 +28,8 @@ public static class ConfigurationValidator
         }
 
         var t = c.Training;
-        Require(t.XgboostVersion is "1.7-1" or "1.5-1" or "1.3-1" or "1.2-2" or "1.0-1", "training.xgboostVersion", "a built-in XGBoost version (1.7-1, 1.5-1, 1.3-1, 1.2-2, 1.0-1)", t.XgboostVersion);
+        Require(SageMaker.XgboostImageUris.Versions.Contains(t.XgboostVersion), "training.xgboostVersion",
+            $"a built-in XGBoost version ({string.Join(", ", SageMaker.XgboostImageUris.Versions)})", t.XgboostVersion);
         Require(t.Objective is "reg:squarederror" or "reg:absoluteerror" or "reg:pseudohubererror" or "reg:tweedie", "training.objective", "a regression objective (reg:squarederror, reg:absoluteerror, reg:pseudohubererror, reg:tweedie)", t.Objective);
         Require(t.InstanceType.StartsWith("ml.", StringComparison.Ordinal), "training.instanceType", "an ml.* instance type", t.InstanceType);
         Require(t.InstanceCount is >= 1 and <= 20, "training.instanceCount", "an integer in [1, 20]", t.InstanceCount);
@@ -83,6 +84,7 @@ public static class ConfigurationValidator
                 && !System.Text.RegularExpressions.Regex.IsMatch(c.Mlflow.ChampionAlias, "^(v[0-9]+|latest)$"),
             "mlflow.championAlias", "an alias name (letters, digits, _ and -, not v<number>)", c.Mlflow.ChampionAlias);
         Require(c.Predictions.TransformInstanceType.StartsWith("ml.", StringComparison.Ordinal), "predictions.transformInstanceType", "an ml.* instance type", c.Predictions.TransformInstanceType);
+        Require(c.Predictions.EndpointInstanceType.StartsWith("ml.", StringComparison.Ordinal), "predictions.endpointInstanceType", "an ml.* instance type", c.Predictions.EndpointInstanceType);
         return problems;
     }
 

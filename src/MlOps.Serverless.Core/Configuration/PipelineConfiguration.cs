@@ -111,4 +111,6 @@ public sealed record PredictionSettings
     public bool BatchPredictions { get; init; } = true;
     public bool UpdateEndpoint { get; init; } = false;
     public string TransformInstanceType { get; init; } = "ml.m5.large";
+    /// <summary>Used when <see cref="UpdateEndpoint"/> is on; the endpoint itself is deployed by the CDK app.</summary>
+    public string EndpointInstanceType { get; init; } = "ml.m5.large";
 }

@@ -14,4 +14,6 @@ namespace MlOps.Serverless.Core.Json;
 [JsonSerializable(typeof(PipelineConfiguration))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(StoredObject))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(PrepareRunInput))]
 public sealed partial class CoreJsonContext : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using MlOps.Serverless.Core.Configuration;
+using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.Storage;
 
 namespace MlOps.Serverless.Core.Runs;
@@ -23,6 +24,7 @@ public enum TriggerKind
 /// <param name="Data">The raw-data batch this run reads, with the objects' ETags as its fingerprint.</param>
 /// <param name="Config">The effective configuration: defaults ← deployment settings ← run overrides.</param>
 /// <param name="Output">Where this run writes.</param>
+/// <param name="SageMaker">SageMaker-ready values computed from <paramref name="Config"/> (strings, PascalCase API shapes).</param>
 public sealed record RunRequest(
     string RunId,
     string ExecutionArn,
@@ -30,7 +32,8 @@ public sealed record RunRequest(
     DateTimeOffset RequestedAt,
     DataLocation Data,
     PipelineConfiguration Config,
-    OutputLocations Output);
+    OutputLocations Output,
+    SageMakerParameters SageMaker);
 
 /// <summary>
 /// A raw-data batch: <c>s3://{Bucket}/{Prefix}</c> with the folders <c>sales/</c>, <c>features/</c>,

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+using MlOps.Serverless.Core.Configuration;
+
+namespace MlOps.Serverless.Core.SageMaker;
+
+/// <summary>
+/// SageMaker-ready values derived from the configuration (at <c>$.run.sageMaker</c>), so the state
+/// machine can pass them straight into CreateHyperParameterTuningJob / CreateTrainingJob. SageMaker
+/// wants hyperparameters and range bounds as strings; the nested API shapes are PascalCase.
+/// </summary>
+public sealed record SageMakerParameters(
+    string Image,
+    JobNames JobNames,
+    IReadOnlyDictionary<string, string> StaticHyperParameters,
+    IReadOnlyDictionary<string, string> HyperParameters,
+    ParameterRanges ParameterRanges,
+    StoppingCondition StoppingCondition)
+{
+    public static SageMakerParameters From(PipelineConfiguration config, string region, string runId)
+    {
+        var t = config.Training;
+        var h = t.HyperParameters;
+        var tuned = new HashSet<string> { "num_round", "max_depth", "eta", "colsample_bytree", "alpha" };
+        var all = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["objective"] = t.Objective,
+            ["eval_metric"] = "rmse",
+            ["tree_method"] = "hist",
+            ["num_round"] = Text(h.NumRound),
+            ["max_depth"] = Text(h.MaxDepth),
+            ["eta"] = Text(h.Eta),
+            ["subsample"] = Text(h.Subsample),
+            ["colsample_bytree"] = Text(h.ColsampleBytree),
+            ["alpha"] = Text(h.Alpha),
+            ["min_child_weight"] = Text(h.MinChildWeight),
+        };
+        if (t.EarlyStoppingRounds > 0) all["early_stopping_rounds"] = Text(t.EarlyStoppingRounds);
+        var statics = all.Where(p => !tuned.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+
+        var u = config.Tuning;
+        var ranges = new ParameterRanges(
+            [new IntegerParameterRange("num_round", Text(u.NumRound.Min), Text(u.NumRound.Max)),
+             new IntegerParameterRange("max_depth", Text(u.MaxDepth.Min), Text(u.MaxDepth.Max))],
+            [new ContinuousParameterRange("eta", Text(u.Eta.Min), Text(u.Eta.Max)),
+             new ContinuousParameterRange("colsample_bytree", Text(u.ColsampleBytree.Min), Text(u.ColsampleBytree.Max)),
+             new ContinuousParameterRange("alpha", Text(u.Alpha.Min), Text(u.Alpha.Max))]);
+
+        var stopping = new StoppingCondition(t.MaxRuntimeSeconds, t.UseSpotInstances ? t.MaxWaitSeconds : null);
+        return new SageMakerParameters(XgboostImageUris.For(region, t.XgboostVersion), JobNames.For(runId),
+            statics, new Dictionary<string, string>(all, StringComparer.Ordinal), ranges, stopping);
+    }
+
+    private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Deterministic SageMaker resource names for a run: readable, within SageMaker's limits (tuning
+/// jobs 32 characters, others 63, <c>[a-zA-Z0-9-]</c>), and unique per run through a hash suffix.
+/// </summary>
+public sealed record JobNames(string Tuning, string Training, string Model, string Transform, string Forecast, string EndpointConfig)
+{
+    public static JobNames For(string runId)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runId)))[..8];
+        var clean = new string(runId.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
+        while (clean.Contains("--", StringComparison.Ordinal)) clean = clean.Replace("--", "-", StringComparison.Ordinal);
+        string Name(string kind, int limit)
+        {
+            var room = limit - kind.Length - hash.Length - 2;
+            var middle = clean.Length > room ? clean[..room].TrimEnd('-') : clean;
+            return middle.Length == 0 ? $"{kind}-{hash}" : $"{kind}-{middle}-{hash}";
+        }
+        return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63));
+    }
+}
+
+public sealed record ParameterRanges(
+    [property: JsonPropertyName("IntegerParameterRanges")] IReadOnlyList<IntegerParameterRange> IntegerParameterRanges,
+    [property: JsonPropertyName("ContinuousParameterRanges")] IReadOnlyList<ContinuousParameterRange> ContinuousParameterRanges);
+
+public sealed record IntegerParameterRange(
+    [property: JsonPropertyName("Name")] string Name,
+    [property: JsonPropertyName("MinValue")] string MinValue,
+    [property: JsonPropertyName("MaxValue")] string MaxValue,
+    [property: JsonPropertyName("ScalingType")] string ScalingType = "Auto");
+
+public sealed record ContinuousParameterRange(
+    [property: JsonPropertyName("Name")] string Name,
+    [property: JsonPropertyName("MinValue")] string MinValue,
+    [property: JsonPropertyName("MaxValue")] string MaxValue,
+    [property: JsonPropertyName("ScalingType")] string ScalingType = "Auto");
+
+public sealed record StoppingCondition(
+    [property: JsonPropertyName("MaxRuntimeInSeconds")] int MaxRuntimeInSeconds,
+    [property: JsonPropertyName("MaxWaitTimeInSeconds")] int? MaxWaitTimeInSeconds);

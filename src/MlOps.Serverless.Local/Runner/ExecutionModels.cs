@@ -1,0 +1,40 @@
+using System.Text.Json.Nodes;
+
+namespace MlOps.Serverless.Local.Runner;
+
+/// <summary>One execution to run: the (substituted) definition, its input and its context object.</summary>
+/// <param name="RetryIntervalOverridesMs">Per state name, the pause before a retry (tests use 0; null keeps the definition's backoff).</param>
+public sealed record ExecutionRequest(
+    string Definition,
+    JsonNode? Input,
+    string ExecutionName,
+    string StateMachineName = "mlops-retraining",
+    string Region = "local",
+    string Account = "000000000000",
+    IReadOnlyDictionary<string, int>? RetryIntervalOverridesMs = null)
+{
+    public string StateMachineArn => $"arn:aws:states:{Region}:{Account}:stateMachine:{StateMachineName}";
+    public string ExecutionArn => $"arn:aws:states:{Region}:{Account}:execution:{StateMachineName}:{ExecutionName}";
+}
+
+/// <summary>A Task state handed to .NET: the effective input Step Functions would send to <see cref="Resource"/>.</summary>
+public sealed record TaskInvocation(string StateName, string Resource, JsonNode? Input);
+
+/// <summary>Answers Task states; throws <see cref="Adapters.TaskFailure"/> to fail one with an AWS error name.</summary>
+public interface ITaskHandler
+{
+    Task<JsonNode?> HandleAsync(TaskInvocation invocation, CancellationToken cancellationToken);
+}
+
+/// <summary>An execution-history event, as aws-local-stepfunctions reports it.</summary>
+public sealed record ExecutionEvent(string Type, DateTimeOffset Timestamp, string? StateName, string? StateType,
+    JsonNode? Input, JsonNode? Output, string? Error, string? Cause, JsonNode? Raw);
+
+public sealed record ExecutionResult(string Status, JsonNode? Output, string? Error, string? Cause, IReadOnlyList<ExecutionEvent> History)
+{
+    public bool Succeeded => Status == "SUCCEEDED";
+
+    /// <summary>The states entered, in order (Parallel branches interleave as they ran).</summary>
+    public IReadOnlyList<string> StatesEntered =>
+        History.Where(e => e.Type == "StateEntered" && e.StateName is not null).Select(e => e.StateName!).ToList();
+}

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Adapters;
+
+namespace MlOps.Serverless.Local.Runner;
+
+/// <summary>
+/// Executes an ASL definition on the real interpreter (aws-local-stepfunctions, in Node) and answers its
+/// Task states in .NET. The protocol is JSON lines over the child process's stdio; see
+/// <c>Runner/run-state-machine.mjs</c>.
+/// </summary>
+public sealed class StateMachineRunner(NodeEnvironment node)
+{
+    public async Task<ExecutionResult> RunAsync(ExecutionRequest request, ITaskHandler tasks,
+        Action<ExecutionEvent>? onEvent = null, CancellationToken cancellationToken = default)
+    {
+        var startInfo = new ProcessStartInfo(node.NodeExecutable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add(node.RunnerScript);
+        startInfo.ArgumentList.Add(node.ModulesDirectory);
+        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("node did not start");
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        var writeLock = new SemaphoreSlim(1, 1);
+        async Task Send(JsonObject message)
+        {
+            await writeLock.WaitAsync(cancellationToken);
+            try
+            {
+                await process.StandardInput.WriteLineAsync(message.ToJsonString());
+                await process.StandardInput.FlushAsync(cancellationToken);
+            }
+            finally { writeLock.Release(); }
+        }
+
+        var startTime = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
+        await Send(new JsonObject
+        {
+            ["type"] = "start",
+            ["definition"] = JsonNode.Parse(request.Definition),
+            ["input"] = request.Input?.DeepClone(),
+            ["context"] = new JsonObject
+            {
+                ["Execution"] = new JsonObject
+                {
+                    ["Id"] = request.ExecutionArn,
+                    ["Name"] = request.ExecutionName,
+                    ["StartTime"] = startTime,
+                    ["Input"] = request.Input?.DeepClone(),
+                    ["RoleArn"] = $"arn:aws:iam::{request.Account}:role/local-state-machine",
+                },
+                ["StateMachine"] = new JsonObject { ["Id"] = request.StateMachineArn, ["Name"] = request.StateMachineName },
+            },
+            ["retryIntervalOverrides"] = request.RetryIntervalOverridesMs is null ? new JsonObject()
+                : JsonSerializer.SerializeToNode(request.RetryIntervalOverridesMs.ToDictionary(p => p.Key, p => p.Value), LocalJsonContext.Default.DictionaryStringInt32),
+        });
+
+        var history = new List<ExecutionEvent>();
+        var inFlight = new ConcurrentBag<Task>();
+        while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0) continue;
+            var message = JsonNode.Parse(line)!.AsObject();
+            switch ((string?)message["type"])
+            {
+                case "task":
+                    inFlight.Add(Answer(message, tasks, Send, cancellationToken));
+                    break;
+                case "event":
+                    var evt = ToEvent(message["event"]!.AsObject());
+                    history.Add(evt);
+                    onEvent?.Invoke(evt);
+                    break;
+                case "end":
+                    await Task.WhenAll(inFlight);
+                    process.StandardInput.Close();
+                    await process.WaitForExitAsync(cancellationToken);
+                    return new ExecutionResult((string)message["status"]!, message["output"]?.DeepClone(),
+                        Text(message["error"]), Text(message["cause"]), history);
+            }
+        }
+        await process.WaitForExitAsync(cancellationToken);
+        throw new InvalidOperationException($"The state machine runner exited ({process.ExitCode}) without a result: {await stderr}");
+    }
+
+    private static async Task Answer(JsonObject message, ITaskHandler tasks, Func<JsonObject, Task> send, CancellationToken cancellationToken)
+    {
+        var id = (int)message["id"]!;
+        var invocation = new TaskInvocation((string)message["state"]!, (string)message["resource"]!, message["input"]?.DeepClone());
+        JsonObject reply;
+        try
+        {
+            var output = await tasks.HandleAsync(invocation, cancellationToken);
+            reply = new JsonObject { ["type"] = "result", ["id"] = id, ["output"] = output };
+        }
+        catch (TaskFailure failure)
+        {
+            reply = new JsonObject { ["type"] = "error", ["id"] = id, ["error"] = failure.Error, ["cause"] = failure.Cause };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // An adapter bug still fails the state visibly, under a name no Retry matches by accident.
+            reply = new JsonObject { ["type"] = "error", ["id"] = id, ["error"] = "Local.AdapterError", ["cause"] = $"{e.GetType().Name}: {e.Message}" };
+        }
+        await send(reply);
+    }
+
+    // The interpreter reports some errors' causes as objects; keep them as JSON text.
+    private static string? Text(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        _ => node.ToJsonString(),
+    };
+
+    private static ExecutionEvent ToEvent(JsonObject e)
+    {
+        var state = e["state"] as JsonObject;
+        var timestamp = e["timestamp"] is JsonValue t && t.TryGetValue(out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UtcNow;
+        return new ExecutionEvent((string)e["type"]!, timestamp, (string?)state?["name"], (string?)state?["type"],
+            state?["input"]?.DeepClone(), state?["output"]?.DeepClone() ?? e["output"]?.DeepClone(),
+            Text(e["Error"]), Text(e["Cause"]), e.DeepClone());
+    }
+}

@@ -1,0 +1,11 @@
+namespace MlOps.Serverless.Local.Runner;
+
+/// <summary>The deployed state machine definition (<c>statemachines/retraining.asl.json</c>, copied beside the binaries).</summary>
+public static class WorkflowDefinition
+{
+    public const string FileName = "retraining.asl.json";
+
+    public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "statemachines", FileName);
+
+    public static string LoadTemplate() => File.ReadAllText(Path);
+}

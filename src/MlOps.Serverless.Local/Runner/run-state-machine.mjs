@@ -1,0 +1,95 @@
+// Runs one execution of an ASL definition on aws-local-stepfunctions and hands every Task state
+// back to .NET over stdio (JSON lines), the way Step Functions hands it to a service integration.
+//   .NET -> node : {"type":"start", definition, input, context, retryIntervalOverrides}
+//   node -> .NET : {"type":"task", id, state, resource, input}      (.NET answers on stdin)
+//   .NET -> node : {"type":"result", id, output} | {"type":"error", id, error, cause}
+//   node -> .NET : {"type":"event", event} for each execution event, then {"type":"end", ...}
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+
+// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions 3.0 uses (Node 22 has it).
+if (typeof Promise.withResolvers !== 'function') {
+  Promise.withResolvers = function withResolvers() {
+    let resolve, reject;
+    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+
+const modulesDir = process.argv[2];
+if (!modulesDir) {
+  process.stderr.write('usage: node run-state-machine.mjs <node_modules directory>\n');
+  process.exit(2);
+}
+const require = createRequire(path.join(modulesDir, 'package.json'));
+const { StateMachine } = require('aws-local-stepfunctions');
+
+class TaskError extends Error {
+  constructor(name, cause) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+const send = (message) => process.stdout.write(JSON.stringify(message) + '\n');
+const pending = new Map();
+let nextId = 1;
+let started = false;
+
+function taskStates(states, found = []) {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') found.push([name, state.Resource]);
+    if (state.Type === 'Parallel') for (const branch of state.Branches) taskStates(branch.States, found);
+    if (state.Type === 'Map') taskStates((state.ItemProcessor ?? state.Iterator).States, found);
+  }
+  return found;
+}
+
+async function run(start) {
+  const machine = new StateMachine(start.definition, { validationOptions: { checkArn: false } });
+  const taskResourceLocalHandlers = {};
+  for (const [state, resource] of taskStates(start.definition.States)) {
+    taskResourceLocalHandlers[state] = (input) => new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      send({ type: 'task', id, state, resource, input });
+    });
+  }
+  const execution = machine.run(start.input, {
+    overrides: { taskResourceLocalHandlers, retryIntervalOverrides: start.retryIntervalOverrides ?? {} },
+    context: start.context,
+  });
+  const forwardEvents = (async () => {
+    for await (const event of execution.eventLogs) send({ type: 'event', event });
+  })();
+  try {
+    const output = await execution.result;
+    await forwardEvents;
+    send({ type: 'end', status: 'SUCCEEDED', output });
+  } catch (error) {
+    await forwardEvents.catch(() => {});
+    // ExecutionError wraps what ended the run: a Fail state's Error/Cause, or a States.* runtime error.
+    const reason = error?.cause instanceof Error ? error.cause : error;
+    send({ type: 'end', status: 'FAILED', error: reason?.name ?? 'Error', cause: reason?.message ?? String(reason) });
+  }
+}
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+lines.on('line', (line) => {
+  if (!line.trim()) return;
+  const message = JSON.parse(line);
+  if (message.type === 'start' && !started) {
+    started = true;
+    run(message).then(() => process.exit(0), (error) => {
+      send({ type: 'end', status: 'FAILED', error: 'States.Runtime', cause: String(error?.stack ?? error) });
+      process.exit(0);
+    });
+    return;
+  }
+  const waiter = pending.get(message.id);
+  if (!waiter) return;
+  pending.delete(message.id);
+  if (message.type === 'result') waiter.resolve(message.output);
+  else waiter.reject(new TaskError(message.error, message.cause));
+});
