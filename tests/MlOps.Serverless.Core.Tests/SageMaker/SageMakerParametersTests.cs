@@ -1,0 +1,45 @@
+using MlOps.Serverless.Core.Configuration;
+using MlOps.Serverless.Core.SageMaker;
+
+namespace MlOps.Serverless.Core.Tests.SageMaker;
+
+public sealed class SageMakerParametersTests
+{
+    [Fact]
+    public void Seed_ranges_become_sagemaker_string_ranges()
+    {
+        var p = SageMakerParameters.From(PipelineConfiguration.Defaults, "us-east-1", "run-1");
+
+        Assert.Equal(["num_round:50-150", "max_depth:5-15"], p.ParameterRanges.IntegerParameterRanges.Select(r => $"{r.Name}:{r.MinValue}-{r.MaxValue}"));
+        Assert.Equal(["eta:0.01-0.5", "colsample_bytree:0.01-0.5", "alpha:1-20"], p.ParameterRanges.ContinuousParameterRanges.Select(r => $"{r.Name}:{r.MinValue}-{r.MaxValue}"));
+        Assert.DoesNotContain("eta", p.StaticHyperParameters.Keys);
+        Assert.Equal("reg:squarederror", p.StaticHyperParameters["objective"]);
+        Assert.Equal("0.1", p.HyperParameters["eta"]);
+        Assert.Equal(7200, p.StoppingCondition.MaxWaitTimeInSeconds);
+    }
+
+    [Fact]
+    public void Without_spot_training_there_is_no_max_wait()
+    {
+        var config = PipelineConfiguration.Defaults with { Training = new TrainingSettings { UseSpotInstances = false } };
+        Assert.Null(SageMakerParameters.From(config, "us-east-1", "r").StoppingCondition.MaxWaitTimeInSeconds);
+    }
+
+    [Theory]
+    [InlineData("run-1")]
+    [InlineData("a-very-long-execution-name-that-goes-on-and-on-well-past-every-sagemaker-limit-xyz")]
+    [InlineData("weird__name__with__underscores")]
+    [InlineData("---")]
+    public void Job_names_fit_sagemaker_limits_and_differ_per_run(string runId)
+    {
+        var names = JobNames.For(runId);
+
+        Assert.InRange(names.Tuning.Length, 1, 32);
+        foreach (var name in new[] { names.Tuning, names.Training, names.Model, names.Transform, names.Forecast, names.EndpointConfig })
+        {
+            Assert.Matches("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", name);
+            Assert.InRange(name.Length, 1, 63);
+        }
+        Assert.NotEqual(names.Tuning, JobNames.For(runId + "x").Tuning);
+    }
+}
