@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what local mode and the tests need, idempotently:
+#   - the npm tools (aws-local-stepfunctions, asl-validator, aws-cdk CLI) into ./node_modules
+#   - Debian's libxgboost0 (XGBoost 1.7.4, the version SageMaker's 1.7-1 container pins)
+# Safe to run repeatedly; it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { [ "${MLOPS_QUIET_SETUP:-}" = 1 ] || echo "setup: $*"; }
+
+command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK is required (https://dot.net)"; exit 1; }
+command -v node >/dev/null || { echo "setup: Node.js 20 or newer is required"; exit 1; }
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || { echo "setup: Node.js 20 or newer is required (found $(node --version))"; exit 1; }
+
+if [ ! -d node_modules/aws-local-stepfunctions ] || [ ! -d node_modules/asl-validator ] || [ ! -d node_modules/aws-cdk ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "npm packages present"
+fi
+
+has_xgboost() { ldconfig -p 2>/dev/null | grep -q 'libxgboost\.so\.0' || ls /usr/lib/*/libxgboost.so.0 /usr/local/lib/libxgboost.so.0 >/dev/null 2>&1; }
+if has_xgboost; then
+  say "libxgboost0 present"
+elif command -v apt-get >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing libxgboost0 with apt-get"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libxgboost0 >/dev/null
+  has_xgboost || { echo "setup: libxgboost0 did not install; install XGBoost 1.7.x's shared library (libxgboost.so.0) by hand"; exit 1; }
+else
+  echo "setup: libxgboost.so.0 (XGBoost 1.7.x) is missing and apt-get is not available."
+  echo "       Install XGBoost 1.7's shared library with your package manager, or build it and put libxgboost.so.0 on the library path."
+  exit 1
+fi
