@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MlOps.Serverless.MlFlow.Authentication;
+using MlOps.Serverless.MlFlow.Client;
+using MlOps.Serverless.MlFlow.Logging;
+
+namespace MlOps.Serverless.MlFlow.Json;
+
+/// <summary>
+/// The project's one source-generated context. Our contracts are camelCase; MLflow's wire records and the
+/// SageMaker shapes name their fields explicitly. Named floating-point literals let NaN metrics travel as
+/// protobuf JSON ("NaN"), which MLflow accepts.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(LogBatchRequest))]
+[JsonSerializable(typeof(CreateExperimentRequest))]
+[JsonSerializable(typeof(CreateRunRequest))]
+[JsonSerializable(typeof(UpdateRunRequest))]
+[JsonSerializable(typeof(SearchRunsRequest))]
+[JsonSerializable(typeof(CreateRegisteredModelRequest))]
+[JsonSerializable(typeof(CreateModelVersionRequest))]
+[JsonSerializable(typeof(SetAliasRequest))]
+[JsonSerializable(typeof(GetExperimentResponse))]
+[JsonSerializable(typeof(CreateExperimentResponse))]
+[JsonSerializable(typeof(RunResponse))]
+[JsonSerializable(typeof(SearchRunsResponse))]
+[JsonSerializable(typeof(RegisteredModelResponse))]
+[JsonSerializable(typeof(ModelVersionResponse))]
+[JsonSerializable(typeof(SearchModelVersionsResponse))]
+[JsonSerializable(typeof(MlflowErrorBody))]
+[JsonSerializable(typeof(EmptyResponse))]
+[JsonSerializable(typeof(MlflowLoggingInput))]
+[JsonSerializable(typeof(MlflowLoggingOutput))]
+[JsonSerializable(typeof(OutboxEntry))]
+[JsonSerializable(typeof(TrainingResult))]
+[JsonSerializable(typeof(MlOps.Serverless.Core.Runs.TriggerKind))]
+[JsonSerializable(typeof(MlflowCredentialsDocument))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+public sealed partial class MlflowJsonContext : JsonSerializerContext;

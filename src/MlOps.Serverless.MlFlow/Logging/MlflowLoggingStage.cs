@@ -1,0 +1,45 @@
+using MlOps.Serverless.Core.Logging;
+using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.MlFlow.Client;
+
+namespace MlOps.Serverless.MlFlow.Logging;
+
+/// <summary>
+/// The logging stage's policy around <see cref="TrainingRunLogger"/>: with no tracking server, or when MLflow
+/// is unreachable after the client's bounded retries or rejects a request, the input is written to the
+/// outbox and the stage returns <c>deferred</c> with the reason, so the workflow goes on and nothing is lost.
+/// Input that breaks the contract still fails the stage (InvalidStageInput): replaying it would not help.
+/// </summary>
+/// <param name="noClientReason">Why <paramref name="client"/> is null (default: no server configured).</param>
+public sealed class MlflowLoggingStage(MlflowClient? client, IObjectStore store, StructuredLog? log = null, TimeProvider? clock = null, string? noClientReason = null)
+{
+    public const string NoServerReason = "No MLflow tracking server is configured (MLFLOW_TRACKING_URI is not set); the payload is kept in the outbox for `mlops mlflow replay`.";
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    public async Task<MlflowLoggingOutput> RunAsync(MlflowLoggingInput input, CancellationToken ct = default)
+    {
+        TrainingRunLogger.Validate(input);
+        if (client is null) return await DeferAsync(input, noClientReason ?? NoServerReason, ct);
+        try
+        {
+            var output = await new TrainingRunLogger(client, store).LogAsync(input, ct);
+            log?.Info("mlflow logged", ("action", MlflowOutbox.ActionName(input.Action)), ("runId", input.Run.RunId),
+                ("experimentId", output.ExperimentId), ("parentRunId", output.ParentRunId), ("childRuns", output.ChildRunIds?.Count ?? 0),
+                ("modelVersion", output.ModelVersion));
+            return output;
+        }
+        catch (MlflowError e)
+        {
+            return await DeferAsync(input, $"{e.GetType().Name}: {e.Message}", ct);
+        }
+    }
+
+    private async Task<MlflowLoggingOutput> DeferAsync(MlflowLoggingInput input, string reason, CancellationToken ct)
+    {
+        var location = await MlflowOutbox.WriteAsync(store, input, reason, _clock.GetUtcNow(), ct);
+        log?.Warn("mlflow logging deferred", ("action", MlflowOutbox.ActionName(input.Action)), ("runId", input.Run.RunId),
+            ("outboxUri", location.ToString()), ("reason", reason));
+        return new MlflowLoggingOutput(MlflowLoggingStatus.Deferred, OutboxUri: location.ToString(), Reason: reason);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.Runs;
+using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.MlFlow.Json;
+
+namespace MlOps.Serverless.MlFlow.Logging;
+
+/// <summary>
+/// Where a deferred stage input waits for <c>mlops mlflow replay</c>: <c>{run.output.runUri}mlflow-outbox/{action}.json</c>
+/// (S3 in the cloud, the run folder locally). One file per action, overwritten by a retry of the same action,
+/// so the outbox holds at most three entries per run; replay order is training, evaluation, promotion.
+/// </summary>
+public static class MlflowOutbox
+{
+    public const string Folder = "mlflow-outbox/";
+    public const int FormatVersion = 1;
+
+    public static S3Location Prefix(RunRequest run) => S3Location.Parse(run.Output.RunUri).Child(Folder);
+
+    public static S3Location Location(RunRequest run, MlflowLoggingAction action) =>
+        Prefix(run).Child(ActionName(action) + ".json");
+
+    public static string ActionName(MlflowLoggingAction action) =>
+        JsonSerializer.Serialize(action, MlflowJsonContext.Default.MlflowLoggingAction).Trim('"');
+
+    public static async Task<S3Location> WriteAsync(IObjectStore store, MlflowLoggingInput input, string reason, DateTimeOffset now, CancellationToken ct = default)
+    {
+        var location = Location(input.Run, input.Action);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(new OutboxEntry(FormatVersion, now, reason, input), MlflowJsonContext.Default.OutboxEntry);
+        using var content = new MemoryStream(bytes);
+        await store.PutAsync(location, content, "application/json", ct);
+        return location;
+    }
+
+    public static OutboxEntry Parse(Stream content, string source)
+    {
+        try
+        {
+            var entry = JsonSerializer.Deserialize(content, MlflowJsonContext.Default.OutboxEntry)
+                ?? throw new InvalidStageInput($"Outbox entry {source} is empty.");
+            if (entry.FormatVersion != FormatVersion)
+                throw new InvalidStageInput($"Outbox entry {source} has format version {entry.FormatVersion}; this build reads version {FormatVersion}.");
+            return entry;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidStageInput($"Outbox entry {source} is not a valid outbox entry: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The entries under an outbox prefix (one run's <c>mlflow-outbox/</c>, or a parent prefix holding many runs), in replay order.</summary>
+    public static async Task<IReadOnlyList<(S3Location Location, OutboxEntry Entry)>> ReadAllAsync(IObjectStore store, S3Location prefix, CancellationToken ct = default)
+    {
+        var entries = new List<(S3Location, OutboxEntry)>();
+        foreach (var obj in await store.ListAsync(prefix.Bucket, prefix.Key, ct))
+        {
+            if (!obj.Key.Contains("/" + Folder, StringComparison.Ordinal) && !obj.Key.StartsWith(Folder, StringComparison.Ordinal)) continue;
+            if (!obj.Key.EndsWith(".json", StringComparison.Ordinal)) continue;
+            var location = new S3Location(prefix.Bucket, obj.Key);
+            await using var stream = await store.OpenReadAsync(location, ct);
+            if (stream is null) continue;
+            entries.Add((location, Parse(stream, location.ToString())));
+        }
+        return Order(entries, e => e.Item2);
+    }
+
+    /// <summary>Replay order: by run, then training before evaluation before promotion (the later actions need the parent run).</summary>
+    public static IReadOnlyList<T> Order<T>(IEnumerable<T> items, Func<T, OutboxEntry> entry) =>
+        items.OrderBy(i => entry(i).Input.Run.RunId, StringComparer.Ordinal).ThenBy(i => (int)entry(i).Input.Action).ToList();
+}

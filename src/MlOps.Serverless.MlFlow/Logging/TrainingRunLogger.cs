@@ -1,0 +1,313 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.Json;
+using MlOps.Serverless.Core.Runs;
+using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.MlFlow.Client;
+using MlOps.Serverless.MlFlow.Json;
+
+namespace MlOps.Serverless.MlFlow.Logging;
+
+/// <summary>
+/// Records a run in MLflow: one parent run per tuning job (or single training job), one child run per
+/// training job, evaluation results on the parent, and on promotion a registered-model version plus the
+/// champion alias. Idempotent: every run is found by its <see cref="RunKeyTag"/> before one is created,
+/// all timestamps come from the input, params are derived deterministically, so logging the same input
+/// again creates nothing and changes no param.
+/// </summary>
+public sealed class TrainingRunLogger(MlflowClient client, IObjectStore? curves = null)
+{
+    public const string RunKeyTag = "mlops.run_key";
+    public const string ParentRunIdTag = "mlflow.parentRunId";
+    public const string RunNameTag = "mlflow.runName";
+    public const string RunIdTag = "mlops.run_id";
+
+    public async Task<MlflowLoggingOutput> LogAsync(MlflowLoggingInput input, CancellationToken ct = default)
+    {
+        Validate(input);
+        return input.Action switch
+        {
+            MlflowLoggingAction.Training => await LogTrainingAsync(input.Run, input.Training!, ct),
+            MlflowLoggingAction.Evaluation => await LogEvaluationAsync(input.Run, input.Evaluation!, ct),
+            MlflowLoggingAction.Promotion => await LogPromotionAsync(input.Run, input.Promotion!, ct),
+            _ => throw new InvalidStageInput($"action '{input.Action}' is not one of training, evaluation, promotion"),
+        };
+    }
+
+    /// <summary>Input problems are wiring bugs, not MLflow outages: they fail the stage instead of deferring.</summary>
+    public static void Validate(MlflowLoggingInput input)
+    {
+        switch (input.Action)
+        {
+            case MlflowLoggingAction.Training when input.Training is null:
+                throw new InvalidStageInput("MlflowLoggingInput.training is required when action is 'training'.");
+            case MlflowLoggingAction.Training when input.Training.BestTrainingJob is null && (input.Training.TrainingJobs is null || input.Training.TrainingJobs.Count == 0):
+                throw new InvalidStageInput("MlflowLoggingInput.training has neither bestTrainingJob nor trainingJobs; there is nothing to log.");
+            case MlflowLoggingAction.Evaluation when input.Evaluation is null:
+                throw new InvalidStageInput("MlflowLoggingInput.evaluation is required when action is 'evaluation'.");
+            case MlflowLoggingAction.Promotion when input.Promotion is null || string.IsNullOrWhiteSpace(input.Promotion.ModelArtifactUri):
+                throw new InvalidStageInput("MlflowLoggingInput.promotion.modelArtifactUri is required when action is 'promotion'.");
+        }
+    }
+
+    // ---------------- training ----------------
+
+    private async Task<MlflowLoggingOutput> LogTrainingAsync(RunRequest run, TrainingResult training, CancellationToken ct)
+    {
+        var experimentId = await client.GetOrCreateExperimentAsync(run.Config.Mlflow.ExperimentName, ct);
+        var tuning = training.TuningJob;
+        var best = training.BestTrainingJob;
+        var jobs = training.TrainingJobs is { Count: > 0 } listed
+            ? listed
+            : [new TrainingJobSummary(best!.TrainingJobName, best.TrainingJobArn, best.TrainingJobStatus, best.HyperParameters,
+                null, best.TrainingStartTime, best.TrainingEndTime)];
+        var bestName = best?.TrainingJobName ?? tuning?.BestTrainingJob?.TrainingJobName;
+
+        var parentName = tuning?.HyperParameterTuningJobName ?? bestName ?? jobs[0].TrainingJobName;
+        var start = tuning?.CreationTime ?? jobs.Select(j => j.TrainingStartTime ?? j.CreationTime).Where(t => t is not null).Min() ?? run.RequestedAt;
+        var end = tuning?.HyperParameterTuningEndTime ?? jobs.Select(j => j.TrainingEndTime).Where(t => t is not null).Max() ?? best?.TrainingEndTime ?? start;
+
+        // One search finds every run this execution already has (all carry mlops.run_id from creation on).
+        var known = (await client.FindRunsByTagAsync(experimentId, RunIdTag, run.RunId, ct))
+            .Where(r => r.Tag(RunKeyTag) is not null)
+            .GroupBy(r => r.Tag(RunKeyTag)!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => Oldest(g), StringComparer.Ordinal);
+        var parent = await EnsureRunAsync(known, experimentId, run, ParentKey(run), parentName, start, [], ct);
+        var parentId = parent.Info.RunId;
+
+        var parentParams = new List<MlflowParam>();
+        if (best?.HyperParameters is { } hp) parentParams.AddRange(Params(hp));
+        if (tuning?.HyperParameterTuningJobConfig is { } cfg)
+        {
+            if (cfg.Strategy is { } s) parentParams.Add(new("tuning.strategy", s));
+            if (cfg.HyperParameterTuningJobObjective?.MetricName is { } om) parentParams.Add(new("tuning.objective_metric", om));
+            if (cfg.HyperParameterTuningJobObjective?.Type is { } ot) parentParams.Add(new("tuning.objective_type", ot));
+            if (cfg.ResourceLimits?.MaxNumberOfTrainingJobs is { } mj) parentParams.Add(new("tuning.max_jobs", Invariant(mj)));
+            if (cfg.ResourceLimits?.MaxParallelTrainingJobs is { } mp) parentParams.Add(new("tuning.max_parallel_jobs", Invariant(mp)));
+        }
+
+        var stamp = end.ToUnixTimeMilliseconds();
+        var parentMetrics = new List<MlflowMetric>();
+        if (best?.FinalMetricDataList is { } finals)
+            parentMetrics.AddRange(finals.Select(m => new MlflowMetric(MlflowBatching.SanitizeKey(m.MetricName), m.Value, stamp)));
+        var objective = tuning?.BestTrainingJob?.FinalHyperParameterTuningJobObjectiveMetric
+            ?? jobs.FirstOrDefault(j => j.TrainingJobName == bestName)?.FinalHyperParameterTuningJobObjectiveMetric;
+        if (objective is not null) parentMetrics.Add(new("best_objective", objective.Value, stamp));
+        parentMetrics.Add(new("training_jobs", jobs.Count, stamp));
+        parentMetrics.Add(new("completed_training_jobs", jobs.Count(j => j.TrainingJobStatus is null or "Completed"), stamp));
+
+        var parentTags = new List<MlflowTag>(RunTags(run).Where(t => t.Value.Length > 0)) // a file logged by hand has no data location
+        {
+            new("mlops.run_role", "parent"),
+        };
+        if (tuning is not null)
+        {
+            parentTags.Add(new("sagemaker.tuning_job_name", tuning.HyperParameterTuningJobName));
+            if (tuning.HyperParameterTuningJobArn is { } arn) parentTags.Add(new("sagemaker.tuning_job_arn", arn));
+            if (tuning.HyperParameterTuningJobStatus is { } st) parentTags.Add(new("sagemaker.tuning_job_status", st));
+        }
+        if (bestName is not null) parentTags.Add(new("sagemaker.best_training_job_name", bestName));
+        if (best?.TrainingJobArn is { } bestArn) parentTags.Add(new("sagemaker.best_training_job_arn", bestArn));
+        if (best?.ModelArtifacts?.S3ModelArtifacts is { } artifact) parentTags.Add(new("sagemaker.model_artifacts", artifact));
+
+        await client.LogBatchAsync(parentId, parentMetrics, parentParams, parentTags, ct);
+
+        var childIds = new List<string>();
+        foreach (var job in jobs)
+        {
+            var isBest = job.TrainingJobName == bestName;
+            var jobStart = job.TrainingStartTime ?? job.CreationTime ?? start;
+            var child = await EnsureRunAsync(known, experimentId, run, ChildKey(run, job.TrainingJobName), job.TrainingJobName, jobStart,
+                [new(ParentRunIdTag, parentId)], ct);
+            var childId = child.Info.RunId;
+            childIds.Add(childId);
+
+            // Params: the tuned values; the best job also has its full DescribeTrainingJob set (same values for tuned keys).
+            var hyper = new Dictionary<string, string>(job.TunedHyperParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+            if (isBest && best?.HyperParameters is { } all)
+                foreach (var (k, v) in all) hyper[k] = v;
+
+            var jobStamp = (job.TrainingEndTime ?? end).ToUnixTimeMilliseconds();
+            var metrics = new List<MlflowMetric>();
+            if (job.FinalHyperParameterTuningJobObjectiveMetric is { } fm)
+                metrics.Add(new(MlflowBatching.SanitizeKey(fm.MetricName), fm.Value, jobStamp));
+            if (isBest && best?.FinalMetricDataList is { } bestFinals)
+                foreach (var m in bestFinals.Where(m => metrics.All(x => x.Key != MlflowBatching.SanitizeKey(m.MetricName))))
+                    metrics.Add(new(MlflowBatching.SanitizeKey(m.MetricName), m.Value, jobStamp));
+            metrics.AddRange(await CurvesAsync(training.CurvesUri, job.TrainingJobName, jobStamp, ct));
+
+            var tags = new List<MlflowTag>
+            {
+                new("mlops.run_role", "child"),
+                new(RunIdTag, run.RunId),
+                new("mlops.execution_arn", run.ExecutionArn),
+                new("mlops.data.fingerprint", run.Data.Fingerprint),
+                new("mlops.best", isBest ? "true" : "false"),
+                new("sagemaker.training_job_name", job.TrainingJobName),
+            };
+            if (job.TrainingJobArn is { } jobArn) tags.Add(new("sagemaker.training_job_arn", jobArn));
+            if (job.TrainingJobStatus is { } status) tags.Add(new("sagemaker.training_job_status", status));
+            if (tuning is not null) tags.Add(new("sagemaker.tuning_job_name", tuning.HyperParameterTuningJobName));
+
+            await client.LogBatchAsync(childId, metrics, Params(hyper), tags, ct);
+            await client.UpdateRunAsync(childId, RunStatus(job.TrainingJobStatus), job.TrainingEndTime ?? end, ct);
+        }
+
+        await client.UpdateRunAsync(parentId, tuning?.HyperParameterTuningJobStatus is "Failed" ? "FAILED" : "FINISHED", end, ct);
+        return new MlflowLoggingOutput(MlflowLoggingStatus.Logged, experimentId, parentId, childIds);
+    }
+
+    // ---------------- evaluation ----------------
+
+    private async Task<MlflowLoggingOutput> LogEvaluationAsync(RunRequest run, EvaluationResult evaluation, CancellationToken ct)
+    {
+        var (experimentId, parent) = await FindParentAsync(run, ct);
+        // The parent's start time is fixed when it is created, so a re-log sends identical (de-duplicated) metrics.
+        var stamp = parent.Info.StartTime ?? run.RequestedAt.ToUnixTimeMilliseconds();
+        var metrics = new List<MlflowMetric>();
+        void Add(string prefix, IReadOnlyDictionary<string, JsonElement>? set)
+        {
+            if (set is null) return;
+            foreach (var (name, value) in set.OrderBy(p => p.Key, StringComparer.Ordinal))
+                if (value.ValueKind == JsonValueKind.Number)
+                    metrics.Add(new(MlflowBatching.SanitizeKey($"{prefix}_{name}"), value.GetDouble(), stamp));
+        }
+        Add("test", evaluation.Challenger);
+        Add("baseline", evaluation.Baseline);
+        Add("champion", evaluation.Champion);
+
+        var tags = new List<MlflowTag> { new("mlops.gate.decision", evaluation.Decision) };
+        if (evaluation.Reasons is { Count: > 0 } reasons) tags.Add(new("mlops.gate.reasons", string.Join("\n", reasons)));
+        await client.LogBatchAsync(parent.Info.RunId, metrics, [], tags, ct);
+        return new MlflowLoggingOutput(MlflowLoggingStatus.Logged, experimentId, parent.Info.RunId);
+    }
+
+    // ---------------- promotion ----------------
+
+    private async Task<MlflowLoggingOutput> LogPromotionAsync(RunRequest run, PromotionRequest promotion, CancellationToken ct)
+    {
+        var (experimentId, parent) = await FindParentAsync(run, ct);
+        var settings = run.Config.Mlflow;
+        var model = settings.RegisteredModelName;
+        await client.GetOrCreateRegisteredModelAsync(model, ct);
+
+        // One version per (parent run, artifact): look it up before creating so a retry does not add a version.
+        var filter = $"name={MlflowClient.QuoteFilterValue(model, "model-versions/search")} AND run_id='{parent.Info.RunId}'";
+        var existing = (await client.SearchModelVersionsAsync(filter, ct))
+            .Where(v => v.Source == promotion.ModelArtifactUri)
+            .OrderBy(v => long.TryParse(v.Version, out var n) ? n : long.MaxValue)
+            .FirstOrDefault();
+        List<MlflowTag> versionTags = [new(RunKeyTag, ParentKey(run)), new("mlops.execution_arn", run.ExecutionArn)];
+        if (promotion.ModelPackageArn is { } pkg) versionTags.Add(new("sagemaker.model_package_arn", pkg));
+        var version = existing ?? await client.CreateModelVersionAsync(model, promotion.ModelArtifactUri, parent.Info.RunId, versionTags, ct);
+
+        await client.SetRegisteredModelAliasAsync(model, settings.ChampionAlias, version.Version, ct);
+        List<MlflowTag> parentTags = [new("mlops.registered_model", model), new("mlops.model_version", version.Version)];
+        if (promotion.ModelPackageArn is { } package) parentTags.Add(new("sagemaker.model_package_arn", package));
+        await client.LogBatchAsync(parent.Info.RunId, [], [], parentTags, ct);
+        return new MlflowLoggingOutput(MlflowLoggingStatus.Logged, experimentId, parent.Info.RunId, ModelVersion: version.Version);
+    }
+
+    // ---------------- helpers ----------------
+
+    public static string ParentKey(RunRequest run) => run.RunId;
+    public static string ChildKey(RunRequest run, string trainingJobName) => run.RunId + "/" + trainingJobName;
+
+    /// <summary>The run with this key, created (tagged with its key and run id) only when none exists.</summary>
+    private async Task<MlflowRun> EnsureRunAsync(IReadOnlyDictionary<string, MlflowRun> known, string experimentId, RunRequest run, string key,
+        string runName, DateTimeOffset start, IReadOnlyList<MlflowTag> extraTags, CancellationToken ct)
+    {
+        if (known.TryGetValue(key, out var existing)) return existing;
+        List<MlflowTag> tags = [new(RunKeyTag, key), new(RunIdTag, run.RunId), new(RunNameTag, runName), .. extraTags];
+        return await client.CreateRunAsync(experimentId, runName, start, tags, ct);
+    }
+
+    /// <summary>If a race ever created two runs for one key, the oldest is the one everybody uses.</summary>
+    private static MlflowRun Oldest(IEnumerable<MlflowRun> runs) =>
+        runs.OrderBy(r => r.Info.StartTime ?? long.MaxValue).ThenBy(r => r.Info.RunId, StringComparer.Ordinal).First();
+
+    private async Task<(string ExperimentId, MlflowRun Parent)> FindParentAsync(RunRequest run, CancellationToken ct)
+    {
+        var name = run.Config.Mlflow.ExperimentName;
+        var experiment = await client.GetExperimentByNameAsync(name, ct)
+            ?? throw new MlflowResourceNotFound($"Experiment '{name}' does not exist yet; the training action of run {run.RunId} has not been logged (replay its outbox first).", "experiments/get-by-name", System.Net.HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        var found = await client.FindRunsByTagAsync(experiment.ExperimentId, RunKeyTag, ParentKey(run), ct);
+        var parent = (found.Count > 0 ? Oldest(found) : null)
+            ?? throw new MlflowResourceNotFound($"No parent run tagged {RunKeyTag}='{ParentKey(run)}' in experiment '{name}'; the training action of run {run.RunId} has not been logged (replay its outbox first).", "runs/search", System.Net.HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        return (experiment.ExperimentId, parent);
+    }
+
+    /// <summary>Tags that tie the parent run to the execution, its data and its configuration.</summary>
+    private static IEnumerable<MlflowTag> RunTags(RunRequest run)
+    {
+        yield return new(RunIdTag, run.RunId);
+        yield return new("mlops.execution_arn", run.ExecutionArn);
+        yield return new("mlops.trigger", JsonSerializer.Serialize(run.Trigger, MlflowJsonContext.Default.TriggerKind).Trim('"'));
+        yield return new("mlops.requested_at", run.RequestedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        yield return new("mlops.data.bucket", run.Data.Bucket);
+        yield return new("mlops.data.prefix", run.Data.Prefix);
+        yield return new("mlops.data.batch_id", run.Data.BatchId);
+        yield return new("mlops.data.fingerprint", run.Data.Fingerprint);
+        for (var i = 0; i < run.Data.Objects.Count; i++)
+        {
+            var o = run.Data.Objects[i];
+            yield return new($"mlops.data.objects.{i}.key", o.Key);
+            yield return new($"mlops.data.objects.{i}.etag", o.ETag);
+            if (o.VersionId is { } v) yield return new($"mlops.data.objects.{i}.version_id", v);
+        }
+        var config = JsonSerializer.SerializeToUtf8Bytes(run.Config, CoreJsonContext.Default.PipelineConfiguration);
+        yield return new("mlops.config.sha256", Convert.ToHexStringLower(SHA256.HashData(config)));
+        yield return new("mlops.config.experiment_name", run.Config.Mlflow.ExperimentName);
+        yield return new("mlops.config.registered_model_name", run.Config.Mlflow.RegisteredModelName);
+        yield return new("mlops.config.xgboost_version", run.Config.Training.XgboostVersion);
+        yield return new("mlops.config.objective_metric", run.Config.Tuning.ObjectiveMetric);
+        yield return new("mlops.config.tuning_enabled", run.Config.Tuning.Enabled ? "true" : "false");
+        yield return new("mlops.output.run_uri", run.Output.RunUri);
+    }
+
+    private static IEnumerable<MlflowParam> Params(IReadOnlyDictionary<string, string> values) =>
+        values.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new MlflowParam(MlflowBatching.SanitizeKey(p.Key), p.Value));
+
+    private static string RunStatus(string? trainingJobStatus) => trainingJobStatus switch
+    {
+        "Failed" => "FAILED",
+        "Stopped" => "KILLED",
+        _ => "FINISHED",
+    };
+
+    /// <summary>
+    /// Per-round curves from <c>{curvesUri}{jobName}.json</c>: an object mapping a metric name to the values of
+    /// rounds 0..n-1 (<c>{"train-rmse":[...],"validation-rmse":[...]}</c>), optionally under <c>"metrics"</c>.
+    /// A missing file means no curves for that job.
+    /// </summary>
+    private async Task<IReadOnlyList<MlflowMetric>> CurvesAsync(string? curvesUri, string jobName, long stamp, CancellationToken ct)
+    {
+        if (curves is null || string.IsNullOrEmpty(curvesUri)) return [];
+        var location = S3Location.Parse(curvesUri).Child(jobName + ".json");
+        await using var stream = await curves.OpenReadAsync(location, ct);
+        if (stream is null) return [];
+        Dictionary<string, JsonElement>? doc;
+        try { doc = await JsonSerializer.DeserializeAsync(stream, MlflowJsonContext.Default.DictionaryStringJsonElement, ct); }
+        catch (JsonException e) { throw new InvalidStageInput($"Curves file {location} is not a JSON object of metric arrays: {e.Message}", e); }
+        if (doc is not null && doc.TryGetValue("metrics", out var nested) && nested.ValueKind == JsonValueKind.Object)
+            doc = nested.Deserialize(MlflowJsonContext.Default.DictionaryStringJsonElement);
+
+        var result = new List<MlflowMetric>();
+        foreach (var (name, series) in (doc ?? []).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (series.ValueKind != JsonValueKind.Array) continue;
+            var step = 0;
+            foreach (var v in series.EnumerateArray())
+            {
+                if (v.ValueKind == JsonValueKind.Number) result.Add(new(MlflowBatching.SanitizeKey(name), v.GetDouble(), stamp, step));
+                step++;
+            }
+        }
+        return result;
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,218 @@
+using System.Text.Json.Nodes;
+using Amazon.CDK.Assertions;
+
+namespace MlOps.Serverless.Infra.Tests;
+
+[Collection(CdkCollection.Name)]
+public sealed class StackResourceTests(DefaultStack stack)
+{
+    [Theory]
+    [InlineData("AWS::S3::Bucket", 4)]
+    [InlineData("AWS::Lambda::Function", 4)]
+    [InlineData("AWS::StepFunctions::StateMachine", 1)]
+    [InlineData("AWS::Events::Rule", 2)]
+    [InlineData("AWS::SQS::Queue", 2)]
+    [InlineData("AWS::Glue::Database", 1)]
+    [InlineData("AWS::Glue::Table", 6)]
+    [InlineData("AWS::Athena::WorkGroup", 1)]
+    [InlineData("AWS::SageMaker::ModelPackageGroup", 1)]
+    [InlineData("AWS::SNS::Topic", 1)]
+    [InlineData("AWS::SNS::Subscription", 0)]
+    [InlineData("AWS::CloudWatch::Alarm", 8)]
+    [InlineData("AWS::SageMaker::Endpoint", 0)]
+    // No CDK custom resources: they bring their own Lambda roles with "*" policies.
+    [InlineData("Custom::S3BucketNotifications", 0)]
+    [InlineData("Custom::LogRetention", 0)]
+    public void Deploys_the_expected_number_of_each_resource(string type, int count) =>
+        stack.Template.ResourceCountIs(type, count);
+
+    [Fact]
+    public void Every_bucket_is_encrypted_private_ssl_only_and_retained()
+    {
+        var policies = stack.Resources("AWS::S3::BucketPolicy").ToList();
+        foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket"))
+        {
+            Assert.Equal("Retain", (string?)bucket["DeletionPolicy"]);
+            Assert.Equal("Retain", (string?)bucket["UpdateReplacePolicy"]);
+            var properties = bucket["Properties"]!;
+            var sse = properties["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!["ServerSideEncryptionByDefault"]!;
+            Assert.Contains((string?)sse["SSEAlgorithm"], new[] { "aws:kms", "AES256" });
+            var block = properties["PublicAccessBlockConfiguration"]!.AsObject();
+            foreach (var flag in new[] { "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets" })
+                Assert.True((bool?)block[flag], $"{id}: {flag}");
+
+            var policy = policies.Single(p => CloudFormation.Resolve(p.Resource["Properties"]!["Bucket"]) == id).Resource;
+            var denies = policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray().Select(s => s!.AsObject())
+                .Where(s => (string?)s["Effect"] == "Deny"
+                            && s["Condition"]?["Bool"]?["aws:SecureTransport"]?.ToString() == "false"
+                            && CloudFormation.List(s["Action"]).Contains("s3:*"));
+            Assert.Single(denies);
+        }
+    }
+
+    [Fact]
+    public void Model_registry_is_retained_with_the_stack_deleted() =>
+        Assert.Equal("Retain", (string?)stack.Single("AWS::SageMaker::ModelPackageGroup").Resource["DeletionPolicy"]);
+
+    [Fact]
+    public void Raw_bucket_is_versioned_and_sends_events_to_EventBridge()
+    {
+        var raw = stack.Json["Resources"]![stack.Resources("AWS::S3::Bucket").Single(b => b.LogicalId.StartsWith("StorageRaw", StringComparison.Ordinal)).LogicalId]!["Properties"]!;
+        Assert.Equal("Enabled", (string?)raw["VersioningConfiguration"]!["Status"]);
+        Assert.True((bool?)raw["NotificationConfiguration"]!["EventBridgeConfiguration"]!["EventBridgeEnabled"]);
+    }
+
+    [Fact]
+    public void Athena_results_expire_and_the_workgroup_enforces_an_encrypted_result_location()
+    {
+        var (resultsId, results) = stack.Resources("AWS::S3::Bucket").Single(b => b.LogicalId.StartsWith("StorageAthenaResults", StringComparison.Ordinal));
+        var rules = results["Properties"]!["LifecycleConfiguration"]!["Rules"]!.AsArray();
+        Assert.Contains(rules, r => (int?)r!["ExpirationInDays"] == stack.Settings.AthenaResultsExpirationDays);
+
+        var configuration = stack.Single("AWS::Athena::WorkGroup").Resource["Properties"]!["WorkGroupConfiguration"]!;
+        Assert.True((bool?)configuration["EnforceWorkGroupConfiguration"]);
+        Assert.Equal("SSE_S3", (string?)configuration["ResultConfiguration"]!["EncryptionConfiguration"]!["EncryptionOption"]);
+        Assert.StartsWith($"s3://{resultsId}/", CloudFormation.Resolve(configuration["ResultConfiguration"]!["OutputLocation"]));
+    }
+
+    [Theory]
+    [InlineData("PrepareRunFunction", 60)]
+    [InlineData("DataQualityVerdictFunction", 120)]
+    [InlineData("MlflowLoggingFunction", 300)]
+    [InlineData("EvaluationGateFunction", 120)]
+    public void Each_stage_is_a_dotnet10_arm64_function_with_json_logs_and_tracing(string className, int timeout) =>
+        stack.Template.HasResourceProperties("AWS::Lambda::Function", new Dictionary<string, object>
+        {
+            ["Handler"] = $"MlOps.Serverless.Functions::MlOps.Serverless.Functions.{className}::Handle",
+            ["Runtime"] = "dotnet10",
+            ["Architectures"] = new[] { "arm64" },
+            ["Timeout"] = timeout,
+            ["LoggingConfig"] = Match.ObjectLike(new Dictionary<string, object> { ["LogFormat"] = "JSON" }),
+            ["TracingConfig"] = new Dictionary<string, object> { ["Mode"] = "Active" },
+        });
+
+    [Fact]
+    public void Every_function_log_group_has_a_retention()
+    {
+        var groups = stack.Resources("AWS::Logs::LogGroup").ToList();
+        Assert.Equal(5, groups.Count); // four functions and the state machine
+        Assert.All(groups, g => Assert.Equal(30, (int?)g.Resource["Properties"]!["RetentionInDays"]));
+    }
+
+    [Fact]
+    public void Prepare_run_gets_the_buckets_the_batch_convention_and_the_deployment_settings()
+    {
+        var env = Environment("PrepareRunFunction");
+        Assert.Equal("incoming/", env["RAW_PREFIX"]);
+        Assert.Equal("current", env["CURRENT_BATCH"]);
+        Assert.StartsWith("StorageRaw", env["RAW_BUCKET"]);
+        Assert.StartsWith("StorageWork", env["WORK_BUCKET"]);
+        Assert.StartsWith("StorageArtifacts", env["ARTIFACT_BUCKET"]);
+        var settings = JsonNode.Parse(env["PIPELINE_SETTINGS"])!.AsObject();
+        Assert.Equal("1.7-1", (string?)settings["training.xgboostVersion"]);
+    }
+
+    [Fact]
+    public void Without_a_tracking_server_the_mlflow_stage_gets_no_mlflow_settings()
+    {
+        var env = Environment("MlflowLoggingFunction");
+        Assert.False(env.ContainsKey("MLFLOW_TRACKING_URI"));
+        Assert.False(env.ContainsKey("MLFLOW_CREDENTIALS_PARAMETER"));
+    }
+
+    [Fact]
+    public void Raw_tables_read_csv_strings_with_a_header_through_injected_partition_projection()
+    {
+        foreach (var name in new[] { "raw_sales", "raw_features", "raw_stores" })
+        {
+            var input = Table(name);
+            var parameters = input["Parameters"]!;
+            Assert.Equal("true", (string?)parameters["projection.enabled"]);
+            Assert.Equal("injected", (string?)parameters["projection.batch.type"]);
+            Assert.Equal("1", (string?)parameters["skip.header.line.count"]);
+            Assert.Matches(@"^s3://StorageRaw\w+/incoming/\$\{batch\}/\w+/$", CloudFormation.Resolve(parameters["storage.location.template"]));
+            Assert.Equal("batch", (string?)input["PartitionKeys"]![0]!["Name"]);
+            var storage = input["StorageDescriptor"]!;
+            Assert.Equal("org.apache.hadoop.hive.serde2.OpenCSVSerde", (string?)storage["SerdeInfo"]!["SerializationLibrary"]);
+            Assert.All(storage["Columns"]!.AsArray(), c => Assert.Equal("string", (string?)c!["Type"]));
+        }
+    }
+
+    [Theory]
+    [InlineData("features", "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")]
+    [InlineData("test_labels", "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")]
+    [InlineData("predictions", "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")]
+    public void Run_tables_live_in_the_work_bucket_projected_by_run_id(string name, string serde)
+    {
+        var input = Table(name);
+        Assert.Equal("injected", (string?)input["Parameters"]!["projection.run_id.type"]);
+        Assert.Matches(@"^s3://StorageWork\w+/runs/\$\{run_id\}/[a-z-]+/$", CloudFormation.Resolve(input["Parameters"]!["storage.location.template"]));
+        Assert.Equal(serde, (string?)input["StorageDescriptor"]!["SerdeInfo"]!["SerializationLibrary"]);
+    }
+
+    [Fact]
+    public void State_machine_is_standard_traced_and_logs_everything_to_its_log_group()
+    {
+        var properties = stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!;
+        Assert.Equal("STANDARD", (string?)properties["StateMachineType"]);
+        Assert.True((bool?)properties["TracingConfiguration"]!["Enabled"]);
+        var logging = properties["LoggingConfiguration"]!;
+        Assert.Equal("ALL", (string?)logging["Level"]);
+        Assert.True((bool?)logging["IncludeExecutionData"]);
+        Assert.Single(logging["Destinations"]!.AsArray());
+    }
+
+    [Fact]
+    public void Alarms_cover_failed_and_timed_out_executions_and_each_stage_and_page_the_topic()
+    {
+        var topic = stack.Single("AWS::SNS::Topic").LogicalId;
+        var alarms = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!).ToList();
+        Assert.All(alarms, a => Assert.Equal([topic], CloudFormation.List(a["AlarmActions"])));
+        var metrics = alarms.Select(a => $"{a["Namespace"]}/{a["MetricName"]}").ToList();
+        Assert.Contains("AWS/States/ExecutionsFailed", metrics);
+        Assert.Contains("AWS/States/ExecutionsTimedOut", metrics);
+        Assert.Equal(4, metrics.Count(m => m == "AWS/Lambda/Errors"));
+        Assert.Equal(2, metrics.Count(m => m == "AWS/SQS/ApproximateNumberOfMessagesVisible"));
+    }
+
+    [Fact]
+    public void Topic_is_encrypted_with_its_own_rotating_key_that_cloudwatch_may_use()
+    {
+        var (keyId, key) = stack.Single("AWS::KMS::Key");
+        Assert.True((bool?)key["Properties"]!["EnableKeyRotation"]);
+        Assert.Equal($"{keyId}.Arn", CloudFormation.Resolve(stack.Single("AWS::SNS::Topic").Resource["Properties"]!["KmsMasterKeyId"]));
+        Assert.Contains(key["Properties"]!["KeyPolicy"]!["Statement"]!.AsArray(),
+            s => (string?)s!["Principal"]?["Service"] == "cloudwatch.amazonaws.com" && CloudFormation.List(s["Action"]).Contains("kms:GenerateDataKey"));
+    }
+
+    [Theory]
+    [InlineData("StateMachineArn")]
+    [InlineData("RawBucketName")]
+    [InlineData("WorkBucketName")]
+    [InlineData("ArtifactBucketName")]
+    [InlineData("NotificationTopicArn")]
+    [InlineData("UploadConvention")]
+    public void Outputs_what_operators_need(string output) => Assert.NotNull(stack.Json["Outputs"]![output]);
+
+    [Fact]
+    public void Upload_convention_output_names_the_raw_bucket_the_data_folders_and_the_marker()
+    {
+        var text = CloudFormation.Resolve(stack.Json["Outputs"]!["UploadConvention"]!["Value"]);
+        Assert.Matches(@"s3://StorageRaw\w+/incoming/\{batchId\}/sales/\*\.csv", text);
+        Assert.Contains("features/*.csv", text);
+        Assert.Contains("stores/*.csv", text);
+        Assert.Contains("/incoming/{batchId}/manifest.json last", text);
+    }
+
+    private Dictionary<string, string> Environment(string className)
+    {
+        var function = stack.Resources("AWS::Lambda::Function")
+            .Single(f => ((string?)f.Resource["Properties"]!["Handler"])!.EndsWith($".{className}::Handle", StringComparison.Ordinal));
+        return function.Resource["Properties"]!["Environment"]!["Variables"]!.AsObject()
+            .ToDictionary(p => p.Key, p => CloudFormation.Resolve(p.Value));
+    }
+
+    private JsonNode Table(string name) => stack.Resources("AWS::Glue::Table")
+        .Select(t => t.Resource["Properties"]!["TableInput"]!)
+        .Single(t => (string?)t["Name"] == name);
+}
