@@ -81,9 +81,10 @@ lines.on('line', (line) => {
   const message = JSON.parse(line);
   if (message.type === 'start' && !started) {
     started = true;
-    run(message).then(() => process.exit(0), (error) => {
+    // No process.exit(): writes to a pipe are asynchronous, and exiting could cut the last message.
+    // .NET closes stdin after the 'end' message, and node then exits on its own.
+    run(message).catch((error) => {
       send({ type: 'end', status: 'FAILED', error: 'States.Runtime', cause: String(error?.stack ?? error) });
-      process.exit(0);
     });
     return;
   }

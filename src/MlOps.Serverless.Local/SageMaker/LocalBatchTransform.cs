@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.Logging;
+using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.Adapters;
+using MlOps.Serverless.Training.Data;
+using MlOps.Serverless.Training.Jobs;
+using MlOps.Serverless.Training.XGBoost;
+using static MlOps.Serverless.Local.SageMaker.SageMakerRequest;
+
+namespace MlOps.Serverless.Local.SageMaker;
+
+/// <summary>
+/// CreateModel and CreateTransformJob (batch transform) on local XGBoost. For each object X under the input
+/// prefix it writes <c>{S3OutputPath}/X.out</c>: per CSV line, InputFilter picks what the model sees,
+/// JoinSource Input appends the prediction to the original line, OutputFilter picks what is kept.
+/// An input prefix with no objects fails the job, as SageMaker does ("no data found").
+/// </summary>
+public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, LocalAwsIdentity identity, StructuredLog? log = null)
+{
+    public const string ModelKind = "models";
+    public const string Kind = "transform-jobs";
+    private readonly StructuredLog _log = log ?? new StructuredLog("LocalSageMaker");
+
+    public async Task<JsonObject> CreateModelAsync(JsonNode? request, CancellationToken cancellationToken)
+    {
+        var name = Name(request, "ModelName");
+        var container = At(request, "PrimaryContainer") ?? (At(request, "Containers") as JsonArray)?.FirstOrDefault()
+            ?? throw Invalid("CreateModel needs PrimaryContainer (or Containers) with Image and ModelDataUrl");
+        RequiredString(container, "Image");
+        var modelData = OptionalString(container, "ModelDataUrl") ?? throw Invalid("Value null at 'PrimaryContainer.ModelDataUrl' failed to satisfy constraint: Member must not be null (the local XGBoost model needs an artifact)");
+        await using (var probe = await s3.OpenReadAsync(ParseUri(modelData, "PrimaryContainer.ModelDataUrl"), cancellationToken))
+            if (probe is null) throw Invalid($"Could not access model data at {modelData}. Please ensure that the object exists.");
+
+        var arn = identity.Arn("model", name);
+        var model = new JsonObject
+        {
+            ["ModelName"] = name,
+            ["ModelArn"] = arn,
+            ["PrimaryContainer"] = container.DeepClone(),
+            ["CreationTime"] = Timestamp(DateTimeOffset.UtcNow),
+            ["EnableNetworkIsolation"] = false,
+        };
+        if (OptionalString(request, "ExecutionRoleArn") is { } role) model["ExecutionRoleArn"] = role;
+        if (!jobs.TryCreate(ModelKind, name, model))
+            throw new TaskFailure(ValidationError, $"Cannot create already existing model \"{arn}\".");
+        return new JsonObject { ["ModelArn"] = arn };
+    }
+
+    public JsonObject DescribeModel(JsonNode? request)
+    {
+        var name = RequiredString(request, "ModelName");
+        return jobs.Get(ModelKind, name) ?? throw NotFound($"Could not find model \"{identity.Arn("model", name)}\".");
+    }
+
+    /// <summary>CreateTransformJob run to completion (<c>.sync</c>): returns DescribeTransformJob.</summary>
+    public async Task<JsonObject> CreateAsync(JsonNode? request, CancellationToken cancellationToken)
+    {
+        var name = Name(request, "TransformJobName");
+        var modelName = RequiredString(request, "ModelName");
+        var inputUri = RequiredString(request, "TransformInput.DataSource.S3DataSource.S3Uri");
+        var dataType = OptionalString(request, "TransformInput.DataSource.S3DataSource.S3DataType") ?? "S3Prefix";
+        if (dataType != "S3Prefix") throw Invalid($"TransformInput.DataSource.S3DataSource.S3DataType '{dataType}' is not supported locally (only S3Prefix)");
+        var contentType = OptionalString(request, "TransformInput.ContentType") ?? "text/csv";
+        if (!contentType.StartsWith("text/csv", StringComparison.Ordinal)) throw Invalid($"TransformInput.ContentType '{contentType}' is not supported locally (text/csv)");
+        var compression = (OptionalString(request, "TransformInput.CompressionType") ?? "None") switch
+        {
+            "None" => Compression.None,
+            "Gzip" => Compression.Gzip,
+            var other => throw Invalid($"Value '{other}' at 'TransformInput.CompressionType' failed to satisfy constraint: Member must satisfy enum value set: [None, Gzip]"),
+        };
+        var split = OptionalString(request, "TransformInput.SplitType") ?? "None";
+        if (split != "Line") throw Invalid($"TransformInput.SplitType '{split}' is not supported locally; use Line for CSV records");
+        var outputPath = RequiredString(request, "TransformOutput.S3OutputPath");
+        var assemble = OptionalString(request, "TransformOutput.AssembleWith") ?? "None";
+        if (assemble != "Line") throw Invalid($"TransformOutput.AssembleWith '{assemble}' is not supported locally; use Line");
+        var accept = OptionalString(request, "TransformOutput.Accept") ?? "text/csv";
+        if (!accept.StartsWith("text/csv", StringComparison.Ordinal)) throw Invalid($"TransformOutput.Accept '{accept}' is not supported locally (text/csv)");
+        var inputFilter = Filter(request, "DataProcessing.InputFilter");
+        var outputFilter = Filter(request, "DataProcessing.OutputFilter");
+        var join = OptionalString(request, "DataProcessing.JoinSource") ?? "None";
+        if (join is not ("None" or "Input"))
+            throw Invalid($"Value '{join}' at 'DataProcessing.JoinSource' failed to satisfy constraint: Member must satisfy enum value set: [Input, None]");
+        var model = jobs.Get(ModelKind, modelName) ?? throw NotFound($"Could not find model \"{identity.Arn("model", modelName)}\".");
+        if (jobs.Get(Kind, name) is not null) throw new TaskFailure(InUseError, $"Transform job names must be unique; {name} already exists");
+
+        var created = DateTimeOffset.UtcNow;
+        string? failure = null;
+        var files = 0;
+        long records = 0;
+        try
+        {
+            var modelUri = RequiredString(model, "PrimaryContainer.ModelDataUrl");
+            var artifact = await s3.OpenReadAsync(S3Location.Parse(modelUri), cancellationToken)
+                           ?? throw new InvalidTrainingData($"model data {modelUri} no longer exists");
+            using var booster = await LoadModelAsync(artifact, modelUri);
+            var prefix = S3Location.Parse(inputUri);
+            var objects = (await s3.ListAsync(prefix.Bucket, prefix.Key, cancellationToken)).Where(o => !o.Key.EndsWith('/')).ToList();
+            if (objects.Count == 0) throw new InvalidTrainingData($"No data found under {inputUri}: the transform input prefix holds no objects.");
+            var output = S3Location.Parse(outputPath.EndsWith('/') ? outputPath : outputPath + "/");
+            var baseKey = prefix.Key.EndsWith('/') || prefix.Key.Length == 0 ? prefix.Key : prefix.Key[..(prefix.Key.LastIndexOf('/') + 1)];
+            foreach (var o in objects)
+            {
+                var source = new S3Location(prefix.Bucket, o.Key);
+                var lines = await ReadLinesAsync(source, compression, cancellationToken);
+                var text = Transform(booster, lines, inputFilter, outputFilter, join == "Input", source.ToString());
+                await s3.PutAsync(output.Child(o.Key[baseKey.Length..] + ".out"), new MemoryStream(Encoding.UTF8.GetBytes(text)), accept, cancellationToken);
+                files++;
+                records += lines.Count;
+            }
+        }
+        catch (WorkflowError e)
+        {
+            failure = $"ClientError: {e.Message}";
+        }
+
+        var ended = DateTimeOffset.UtcNow;
+        var describe = new JsonObject
+        {
+            ["TransformJobName"] = name,
+            ["TransformJobArn"] = identity.Arn("transform-job", name),
+            ["TransformJobStatus"] = failure is null ? "Completed" : "Failed",
+            ["ModelName"] = modelName,
+            ["BatchStrategy"] = OptionalString(request, "BatchStrategy") ?? "MultiRecord",
+            ["TransformInput"] = At(request, "TransformInput")!.DeepClone(),
+            ["TransformOutput"] = At(request, "TransformOutput")!.DeepClone(),
+            ["CreationTime"] = Timestamp(created),
+            ["TransformStartTime"] = Timestamp(created),
+            ["TransformEndTime"] = Timestamp(ended),
+        };
+        if (At(request, "TransformResources") is { } resources) describe["TransformResources"] = resources.DeepClone();
+        if (At(request, "DataProcessing") is { } processing) describe["DataProcessing"] = processing.DeepClone();
+        if (OptionalString(request, "MaxPayloadInMB") is { } payload) describe["MaxPayloadInMB"] = int.Parse(payload, CultureInfo.InvariantCulture);
+        if (failure is not null) describe["FailureReason"] = failure;
+        jobs.Put(Kind, name, describe);
+        _log.Info("transform job finished", ("transformJobName", name), ("status", describe["TransformJobStatus"]!.GetValue<string>()), ("files", files), ("records", records));
+        if (failure is not null) throw new TaskFailure("States.TaskFailed", describe.ToJsonString());
+        return describe;
+    }
+
+    public JsonObject DescribeExisting(JsonNode? request)
+    {
+        var name = RequiredString(request, "TransformJobName");
+        return jobs.Get(Kind, name) ?? throw NotFound($"Could not find requested job with name {name}");
+    }
+
+    /// <summary>Predicts every line and renders the output records (one per line, in input order).</summary>
+    public static string Transform(Booster model, IReadOnlyList<string> lines, CsvJsonPathFilter inputFilter, CsvJsonPathFilter outputFilter, bool joinInput, string where)
+    {
+        var records = lines.Select(l => l.Split(',')).ToList();
+        var width = -1;
+        var features = new List<float>(records.Count * 8);
+        for (var r = 0; r < records.Count; r++)
+        {
+            var selected = inputFilter.Apply(records[r], $"{where} line {r + 1}");
+            if (width < 0) width = selected.Count;
+            else if (selected.Count != width)
+                throw new InvalidTrainingData($"{where} line {r + 1}: {selected.Count} columns after InputFilter {inputFilter.Expression}, earlier lines have {width}");
+            foreach (var value in selected) features.Add(ParseFeature(value, where, r + 1));
+        }
+        var output = new StringBuilder();
+        if (records.Count == 0) return "";
+        using var matrix = DMatrix.FromDense(features.ToArray(), records.Count, width);
+        var predictions = model.Predict(matrix);
+        for (var r = 0; r < records.Count; r++)
+        {
+            var prediction = predictions[r].ToString("R", CultureInfo.InvariantCulture);
+            IReadOnlyList<string> record = joinInput ? [.. records[r], prediction] : [prediction];
+            output.Append(string.Join(',', outputFilter.Apply(record, $"{where} line {r + 1} (output)"))).Append('\n');
+        }
+        return output.ToString();
+    }
+
+    private static CsvJsonPathFilter Filter(JsonNode? request, string path)
+    {
+        var expression = OptionalString(request, path);
+        if (expression is null) return CsvJsonPathFilter.All;
+        return CsvJsonPathFilter.TryParse(expression, out var problem) ?? throw Invalid($"{path}: {problem}");
+    }
+
+    private static float ParseFeature(string text, string where, int line)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0) return float.NaN;
+        return float.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new InvalidTrainingData($"{where} line {line}: '{text}' is not a number; check DataProcessing.InputFilter (the model sees only numeric columns)");
+    }
+
+    private static async Task<Booster> LoadModelAsync(Stream artifact, string modelUri)
+    {
+        await using (artifact)
+        {
+            var buffer = new MemoryStream();
+            await artifact.CopyToAsync(buffer);
+            buffer.Position = 0;
+            return ModelArtifact.Load(buffer, modelUri);
+        }
+    }
+
+    private async Task<List<string>> ReadLinesAsync(S3Location source, Compression compression, CancellationToken cancellationToken)
+    {
+        var stream = await s3.OpenReadAsync(source, cancellationToken) ?? throw new InvalidTrainingData($"{source} disappeared while reading");
+        await using (stream)
+        {
+            try
+            {
+                Stream content = compression == Compression.Gzip ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+                using var reader = new StreamReader(content, Encoding.UTF8);
+                var lines = new List<string>();
+                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                    if (line.Length > 0) lines.Add(line);
+                return lines;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidTrainingData($"{source}: not a gzip stream ({e.Message}); check TransformInput.CompressionType");
+            }
+        }
+    }
+
+    private static S3Location ParseUri(string uri, string field) =>
+        uri.StartsWith("s3://", StringComparison.Ordinal) ? S3Location.Parse(uri) : throw Invalid($"Value '{uri}' at '{field}' must be an s3:// URI");
+}

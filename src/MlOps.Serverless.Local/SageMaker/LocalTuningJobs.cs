@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.Logging;
+using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.Adapters;
+using MlOps.Serverless.Training.Jobs;
+using MlOps.Serverless.Training.Tuning;
+using static MlOps.Serverless.Local.SageMaker.SageMakerRequest;
+
+namespace MlOps.Serverless.Local.SageMaker;
+
+/// <summary>Where a local tuning job's time went: loading the channels once, then the trials.</summary>
+public sealed record TuningTimings(string TuningJobName, TimeSpan DataLoad, TimeSpan Total, int TrainRows, int ValidationRows, int Features, int Parallel, int ThreadsPerTrial);
+
+/// <summary>
+/// CreateHyperParameterTuningJob on local XGBoost. The search is a seeded quasi-random (Halton) search
+/// (<see cref="QuasiRandomSearch"/>), whatever Strategy says — it is not Bayesian, and the Describe
+/// response keeps the requested Strategy so the state machine reads the same shape. The channels are
+/// loaded into XGBoost once per tuning job and shared by every trial; trials run
+/// min(MaxParallelTrainingJobs, cores) at a time with cores / parallel XGBoost threads each.
+/// </summary>
+public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTrainingJobs training, LocalAwsIdentity identity, StructuredLog? log = null)
+{
+    public const string Kind = "tuning-jobs";
+    private readonly StructuredLog _log = log ?? new StructuredLog("LocalSageMaker");
+
+    /// <summary>Cores the trials may use; the benchmark and tests may lower it.</summary>
+    public int Cores { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Called after each tuning job with its load and total times (the benchmark prints them).</summary>
+    public Action<TuningTimings>? ReportTimings { get; set; }
+
+    public async Task<JsonObject> CreateAsync(JsonNode? request, CancellationToken cancellationToken)
+    {
+        var name = Name(request, "HyperParameterTuningJobName", maxLength: 32);
+        var config = At(request, "HyperParameterTuningJobConfig") ?? throw Invalid("1 validation error detected: Value null at 'HyperParameterTuningJobConfig' failed to satisfy constraint: Member must not be null");
+        var definitionNode = At(request, "TrainingJobDefinition") ?? throw Invalid("TrainingJobDefinition is required (TrainingJobDefinitions is not supported locally)");
+
+        var strategy = RequiredString(config, "Strategy");
+        if (strategy is not ("Bayesian" or "Random" or "Hyperband"))
+            throw Invalid($"HyperParameterTuningJobConfig.Strategy '{strategy}' is not supported locally (Bayesian, Random and Hyperband all run the local quasi-random search)");
+        var objectiveType = RequiredString(config, "HyperParameterTuningJobObjective.Type");
+        if (objectiveType is not ("Minimize" or "Maximize"))
+            throw Invalid($"Value '{objectiveType}' at 'HyperParameterTuningJobConfig.HyperParameterTuningJobObjective.Type' failed to satisfy constraint: Member must satisfy enum value set: [Maximize, Minimize]");
+        var objectiveMetric = RequiredString(config, "HyperParameterTuningJobObjective.MetricName");
+        if (!objectiveMetric.Contains(':'))
+            throw Invalid($"HyperParameterTuningJobConfig.HyperParameterTuningJobObjective.MetricName '{objectiveMetric}' is not an XGBoost metric such as validation:rmse");
+        var maxJobs = RequiredInt(config, "ResourceLimits.MaxNumberOfTrainingJobs");
+        var maxParallel = RequiredInt(config, "ResourceLimits.MaxParallelTrainingJobs");
+        if (maxJobs < 1) throw Invalid($"HyperParameterTuningJobConfig.ResourceLimits.MaxNumberOfTrainingJobs must be >= 1, got {maxJobs}");
+        if (maxParallel < 1) throw Invalid($"HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs must be >= 1, got {maxParallel}");
+        var ranges = ParseRanges(config);
+        if (ranges.Count == 0) throw Invalid("HyperParameterTuningJobConfig.ParameterRanges must name at least one hyperparameter to tune");
+
+        var statics = StringMap(definitionNode, "StaticHyperParameters");
+        foreach (var range in ranges)
+            if (statics.ContainsKey(range.Name))
+                throw Invalid($"Hyperparameter '{range.Name}' is both in TrainingJobDefinition.StaticHyperParameters and in ParameterRanges");
+        var definition = TrainingDefinition.Parse(definitionNode, "TrainingJobDefinition.");
+        if (objectiveMetric.StartsWith("validation:", StringComparison.Ordinal) && !definition.Channels.Any(c => c.Name == "validation"))
+            throw Invalid($"Objective metric {objectiveMetric} needs a 'validation' channel in TrainingJobDefinition.InputDataConfig");
+        if (jobs.Get(Kind, name) is not null)
+            throw new TaskFailure(InUseError, $"Hyperparameter tuning job names must be unique; {name} already exists ({identity.Arn("hyper-parameter-tuning-job", name)})");
+
+        var arn = identity.Arn("hyper-parameter-tuning-job", name);
+        var created = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var candidates = new QuasiRandomSearch(ranges, QuasiRandomSearch.SeedFrom(name)).Candidates(maxJobs);
+        var plan = TrialScheduler.For(maxParallel, Cores);
+
+        IReadOnlyList<JsonObject> results;
+        try
+        {
+            using var data = await ChannelData.LoadAsync(s3, definition, Cores, ChannelData.Weighted(statics), cancellationToken);
+            Dictionary<string, string> HyperParameters(int i)
+            {
+                var hyperParameters = new Dictionary<string, string>(statics, StringComparer.Ordinal);
+                foreach (var (k, v) in candidates[i]) hyperParameters[k] = v;
+                hyperParameters[XgboostHyperParameters.TuningObjectiveMetric] = objectiveMetric; // as SageMaker's tuner does
+                return hyperParameters;
+            }
+            if (plan.Parallel > 1) PrepareSharedMatrix(HyperParameters(0), data);
+            var loaded = clock.Elapsed;
+            results = TrialScheduler.Run(candidates.Count, plan, (i, threads) =>
+            {
+                var hyperParameters = HyperParameters(i);
+                var job = training.RunAsync(TrialName(name, i), hyperParameters, definition, data, threads, DateTimeOffset.UtcNow, arn, cancellationToken)
+                    .GetAwaiter().GetResult();
+                var summary = Summary(job, candidates[i], objectiveType, objectiveMetric, name);
+                return summary;
+            }, i => TrialScheduler.XgboostCost(candidates[i]), cancellationToken);
+            ReportTimings?.Invoke(new TuningTimings(name, loaded, clock.Elapsed, data.TrainRows, data.ValidationRows, data.Features, plan.Parallel, plan.ThreadsPerTrial));
+            _log.Info("tuning job trials finished", ("tuningJobName", name), ("trials", results.Count), ("parallel", plan.Parallel),
+                ("threadsPerTrial", plan.ThreadsPerTrial), ("loadMs", (long)loaded.TotalMilliseconds), ("totalMs", clock.ElapsedMilliseconds));
+        }
+        catch (WorkflowError e)
+        {
+            // The channels could not be read: every trial would fail the same way, as in SageMaker.
+            var failed = Describe(name, arn, request!, created, [], objectiveType, $"ClientError: {e.Message}");
+            jobs.Put(Kind, name, failed);
+            throw new TaskFailure("States.TaskFailed", failed.ToJsonString());
+        }
+
+        var describe = Describe(name, arn, request!, created, results, objectiveType, null);
+        jobs.Put(Kind, name, describe);
+        describe.Remove("TrainingJobSummaries");
+        if (describe["HyperParameterTuningJobStatus"]!.GetValue<string>() != "Completed")
+            throw new TaskFailure("States.TaskFailed", describe.ToJsonString());
+        return describe;
+    }
+
+    /// <summary>
+    /// Quantises the shared train matrix before trials run concurrently. Invalid static parameters are left
+    /// for the trials to report as failed jobs, as SageMaker would.
+    /// </summary>
+    private void PrepareSharedMatrix(IReadOnlyDictionary<string, string> hyperParameters, ChannelData data)
+    {
+        try
+        {
+            XgboostTrainer.PrepareSharedMatrix(XgboostHyperParameters.Parse(hyperParameters), data.Train, Cores);
+        }
+        catch (WorkflowError e)
+        {
+            _log.Warn("could not prepare the shared matrix; trials will report the error", ("errorMessage", e.Message));
+        }
+    }
+
+    public JsonObject DescribeExisting(JsonNode? request)
+    {
+        var name = RequiredString(request, "HyperParameterTuningJobName");
+        var stored = jobs.Get(Kind, name) ?? throw NotFound($"Amazon SageMaker can't find a tuning job with name {name}");
+        stored.Remove("TrainingJobSummaries");
+        return stored;
+    }
+
+    /// <summary>ListTrainingJobsForHyperParameterTuningJob: SortBy Name | CreationTime | Status | FinalObjectiveMetricValue.</summary>
+    public JsonObject ListTrainingJobs(JsonNode? request)
+    {
+        var name = RequiredString(request, "HyperParameterTuningJobName");
+        var stored = jobs.Get(Kind, name) ?? throw NotFound($"Amazon SageMaker can't find a tuning job with name {name}");
+        var summaries = (stored["TrainingJobSummaries"] as JsonArray ?? []).Select(s => s!.AsObject()).ToList();
+        var status = OptionalString(request, "StatusEquals");
+        if (status is not null) summaries = summaries.Where(s => s["TrainingJobStatus"]?.GetValue<string>() == status).ToList();
+
+        var sortBy = OptionalString(request, "SortBy") ?? "Name";
+        var descending = (OptionalString(request, "SortOrder") ?? "Ascending") switch
+        {
+            "Ascending" => false,
+            "Descending" => true,
+            var other => throw Invalid($"Value '{other}' at 'SortOrder' failed to satisfy constraint: Member must satisfy enum value set: [Ascending, Descending]"),
+        };
+        IOrderedEnumerable<JsonObject> ordered = sortBy switch
+        {
+            "Name" => Order(summaries, s => s["TrainingJobName"]!.GetValue<string>(), descending),
+            "CreationTime" => Order(summaries, s => s["CreationTime"]!.GetValue<string>(), descending),
+            "Status" => Order(summaries, s => s["TrainingJobStatus"]!.GetValue<string>(), descending),
+            // Jobs without an objective value sort last either way, as in SageMaker.
+            "FinalObjectiveMetricValue" => summaries.OrderBy(s => Objective(s) is null)
+                .ThenBy(s => descending ? -(Objective(s) ?? 0) : Objective(s) ?? 0),
+            _ => throw Invalid($"Value '{sortBy}' at 'SortBy' failed to satisfy constraint: Member must satisfy enum value set: [Name, CreationTime, Status, FinalObjectiveMetricValue]"),
+        };
+        var maxResults = OptionalInt(request, "MaxResults") ?? 10;
+        if (maxResults is < 1 or > 100) throw Invalid($"Value '{maxResults}' at 'MaxResults' failed to satisfy constraint: Member must have value between 1 and 100");
+        var start = OptionalString(request, "NextToken") is { } token && int.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) ? t : 0;
+        var page = ordered.Skip(start).Take(maxResults).ToList();
+        var result = new JsonObject { ["TrainingJobSummaries"] = new JsonArray(page.Select(s => (JsonNode)s.DeepClone()).ToArray()) };
+        if (start + page.Count < summaries.Count) result["NextToken"] = (start + page.Count).ToString(CultureInfo.InvariantCulture);
+        return result;
+    }
+
+    /// <summary><c>{tuningJobName}-{NNN}-{8 hex}</c>, the way SageMaker names a tuning job's training jobs.</summary>
+    public static string TrialName(string tuningJobName, int index)
+    {
+        var hex = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{tuningJobName}/{index}")))[..8];
+        return $"{tuningJobName}-{(index + 1).ToString("000", CultureInfo.InvariantCulture)}-{hex}";
+    }
+
+    private static List<ParameterRange> ParseRanges(JsonNode config)
+    {
+        var ranges = new List<ParameterRange>();
+        void Add(string kind, bool integer)
+        {
+            var list = Array(config, $"ParameterRanges.{kind}", required: false);
+            for (var i = 0; i < list.Count; i++)
+            {
+                var at = $"HyperParameterTuningJobConfig.ParameterRanges.{kind}[{i}]";
+                var name = OptionalString(list[i], "Name") ?? throw Invalid($"Value null at '{at}.Name' failed to satisfy constraint: Member must not be null");
+                var min = Number(list[i], "MinValue", at);
+                var max = Number(list[i], "MaxValue", at);
+                var scaling = (OptionalString(list[i], "ScalingType") ?? "Auto") switch
+                {
+                    "Auto" => ScalingType.Auto,
+                    "Linear" => ScalingType.Linear,
+                    "Logarithmic" => ScalingType.Logarithmic,
+                    "ReverseLogarithmic" => ScalingType.ReverseLogarithmic,
+                    var other => throw Invalid($"Value '{other}' at '{at}.ScalingType' failed to satisfy constraint: Member must satisfy enum value set: [Auto, Linear, Logarithmic, ReverseLogarithmic]"),
+                };
+                var range = new ParameterRange(name, integer, min, max, scaling);
+                if (range.Problem() is { } problem) throw Invalid($"{at} ({name}): {problem}");
+                if (ranges.Any(r => r.Name == name)) throw Invalid($"{at}: hyperparameter '{name}' has more than one range");
+                ranges.Add(range);
+            }
+        }
+        Add("IntegerParameterRanges", integer: true);
+        Add("ContinuousParameterRanges", integer: false);
+        if (Array(config, "ParameterRanges.CategoricalParameterRanges", required: false).Count > 0)
+            throw Invalid("HyperParameterTuningJobConfig.ParameterRanges.CategoricalParameterRanges is not supported by the local tuner");
+        return ranges;
+    }
+
+    private static double Number(JsonNode? node, string field, string at)
+    {
+        var text = OptionalString(node, field) ?? throw Invalid($"Value null at '{at}.{field}' failed to satisfy constraint: Member must not be null");
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw Invalid($"Value '{text}' at '{at}.{field}' must be a number");
+    }
+
+    /// <summary>A HyperParameterTrainingJobSummary, the shape of BestTrainingJob and of the list call.</summary>
+    private static JsonObject Summary(JsonObject job, IReadOnlyDictionary<string, string> tuned, string objectiveType, string objectiveMetric, string tuningJobName)
+    {
+        var tunedNode = new JsonObject();
+        foreach (var (k, v) in tuned.OrderBy(p => p.Key, StringComparer.Ordinal)) tunedNode[k] = v;
+        var summary = new JsonObject
+        {
+            ["TrainingJobName"] = job["TrainingJobName"]!.DeepClone(),
+            ["TrainingJobArn"] = job["TrainingJobArn"]!.DeepClone(),
+            ["TuningJobName"] = tuningJobName,
+            ["CreationTime"] = job["CreationTime"]!.DeepClone(),
+            ["TrainingStartTime"] = job["TrainingStartTime"]!.DeepClone(),
+            ["TrainingEndTime"] = job["TrainingEndTime"]!.DeepClone(),
+            ["TrainingJobStatus"] = job["TrainingJobStatus"]!.DeepClone(),
+            ["TunedHyperParameters"] = tunedNode,
+        };
+        var value = LocalTrainingJobs.FinalMetric(job, objectiveMetric);
+        if (value is { } v2 && double.IsFinite(v2))
+        {
+            summary["FinalHyperParameterTuningJobObjectiveMetric"] = new JsonObject { ["Type"] = objectiveType, ["MetricName"] = objectiveMetric, ["Value"] = v2 };
+            summary["ObjectiveStatus"] = "Succeeded";
+        }
+        else
+        {
+            summary["ObjectiveStatus"] = "Failed";
+            summary["FailureReason"] = job["FailureReason"]?.DeepClone() ?? $"the job did not report {objectiveMetric}";
+        }
+        return summary;
+    }
+
+    private JsonObject Describe(string name, string arn, JsonNode request, DateTimeOffset created, IReadOnlyList<JsonObject> summaries, string objectiveType, string? failure)
+    {
+        var succeeded = summaries.Where(s => s["ObjectiveStatus"]!.GetValue<string>() == "Succeeded").ToList();
+        var best = objectiveType == "Minimize"
+            ? succeeded.OrderBy(s => Objective(s)).ThenBy(s => s["TrainingJobName"]!.GetValue<string>(), StringComparer.Ordinal).FirstOrDefault()
+            : succeeded.OrderByDescending(s => Objective(s)).ThenBy(s => s["TrainingJobName"]!.GetValue<string>(), StringComparer.Ordinal).FirstOrDefault();
+        var completed = summaries.Count(s => s["TrainingJobStatus"]!.GetValue<string>() == "Completed");
+        failure ??= best is null ? $"All training jobs failed; see their FailureReason (first: {summaries.FirstOrDefault()?["FailureReason"]?.GetValue<string>() ?? "none ran"})" : null;
+        var ended = DateTimeOffset.UtcNow;
+        var describe = new JsonObject
+        {
+            ["HyperParameterTuningJobName"] = name,
+            ["HyperParameterTuningJobArn"] = arn,
+            ["HyperParameterTuningJobConfig"] = At(request, "HyperParameterTuningJobConfig")!.DeepClone(),
+            ["TrainingJobDefinition"] = At(request, "TrainingJobDefinition")!.DeepClone(),
+            ["HyperParameterTuningJobStatus"] = failure is null ? "Completed" : "Failed",
+            ["CreationTime"] = Timestamp(created),
+            ["HyperParameterTuningEndTime"] = Timestamp(ended),
+            ["LastModifiedTime"] = Timestamp(ended),
+            ["TrainingJobStatusCounters"] = new JsonObject
+            {
+                ["Completed"] = completed, ["InProgress"] = 0, ["RetryableError"] = 0,
+                ["NonRetryableError"] = summaries.Count - completed, ["Stopped"] = 0,
+            },
+            ["ObjectiveStatusCounters"] = new JsonObject
+            {
+                ["Succeeded"] = succeeded.Count, ["Pending"] = 0, ["Failed"] = summaries.Count - succeeded.Count,
+            },
+            ["TuningJobCompletionDetails"] = new JsonObject { ["NumberOfTrainingJobsObjectiveNotImproving"] = 0 },
+            // Local only (removed from Describe): the store keeps every trial for ListTrainingJobsForHyperParameterTuningJob.
+            ["TrainingJobSummaries"] = new JsonArray(summaries.Select(s => (JsonNode)s.DeepClone()).ToArray()),
+        };
+        if (best is not null) describe["BestTrainingJob"] = best.DeepClone();
+        if (failure is not null) describe["FailureReason"] = failure;
+        return describe;
+    }
+
+    private static double? Objective(JsonObject summary) =>
+        summary["FinalHyperParameterTuningJobObjectiveMetric"]?["Value"]?.GetValue<double>();
+
+    private static IOrderedEnumerable<JsonObject> Order(IEnumerable<JsonObject> items, Func<JsonObject, string> key, bool descending) =>
+        descending ? items.OrderByDescending(key, StringComparer.Ordinal) : items.OrderBy(key, StringComparer.Ordinal);
+}
