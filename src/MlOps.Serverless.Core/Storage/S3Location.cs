@@ -21,7 +21,7 @@ public sealed record S3Location(string Bucket, string Key)
 }
 
 /// <summary>One stored object as a listing reports it: the data fingerprint is built from these.</summary>
-public sealed record StoredObject(string Key, long Size, string ETag, string? VersionId);
+public sealed record StoredObject(string Key, long Size, string ETag, string? VersionId = null);
 
 /// <summary>The narrow storage seam the stages use: S3 in the cloud, a folder locally.</summary>
 public interface IObjectStore

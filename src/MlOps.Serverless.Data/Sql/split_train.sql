@@ -1,0 +1,7 @@
+-- Train split: XGBoost CSV for the SageMaker 'train' channel: label first, no header, gzip.
+-- Rows without a year of history at their origin have no label and are left out.
+UNLOAD (
+  SELECT label, {{feature_columns}}
+  FROM features
+  WHERE run_id = '{{run_id}}' AND split = 'train' AND label IS NOT NULL
+) TO '{{train_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')

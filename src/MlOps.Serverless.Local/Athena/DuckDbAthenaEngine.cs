@@ -1,0 +1,307 @@
+using System.Data.Common;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using DuckDB.NET.Data;
+using MlOps.Serverless.Data.Catalog;
+
+namespace MlOps.Serverless.Local.Athena;
+
+/// <summary>Bucket names the catalog's roles resolve to (the same settings the CDK app deploys).</summary>
+public sealed record LocalBuckets(string Raw, string Work)
+{
+    public string For(BucketRole role) => role == BucketRole.Raw ? Raw : Work;
+}
+
+/// <summary>A query's result: Athena type names and values as Athena's GetQueryResults renders them (strings, null = NULL).</summary>
+public sealed record QueryResult(IReadOnlyList<(string Name, string Type)> Columns, IReadOnlyList<string?[]> Rows, string StatementType, long? WrittenRows);
+
+/// <summary>The DuckDB engine failed a query; <see cref="Reason"/> says which query and what went wrong.</summary>
+public sealed class LocalQueryFailed(string reason, string errorType) : Exception(reason)
+{
+    public string Reason { get; } = reason;
+    public string ErrorType { get; } = errorType;
+}
+
+/// <summary>
+/// Athena on one machine: an in-memory DuckDB whose views are the catalog's Glue tables, reading files laid out
+/// exactly as in S3 (<c>{s3Root}/{bucket}/{key}</c>). Views are rebuilt before each query from the files present,
+/// like partition projection: one UNION ALL branch per projection value with that value as a constant, so a
+/// <c>WHERE batch = '...'</c> filter prunes the other branches. Raw CSV tables are all strings, header skipped,
+/// and keep the CR that Athena's OpenCSVSerde leaves on the last field of CRLF files.
+/// </summary>
+public sealed class DuckDbAthenaEngine : IDisposable
+{
+    private readonly DuckDBConnection _connection;
+    private readonly IReadOnlyList<TableDefinition> _tables;
+
+    public DuckDbAthenaEngine(string s3Root, LocalBuckets buckets, IReadOnlyList<TableDefinition>? tables = null)
+    {
+        S3Root = Path.GetFullPath(s3Root);
+        Buckets = buckets;
+        _tables = tables ?? DataCatalog.Tables;
+        _connection = new DuckDBConnection("DataSource=:memory:");
+        _connection.Open();
+        // Athena guarantees no row order without ORDER BY either; dropping it lets DuckDB stream and write in parallel.
+        Execute("SET preserve_insertion_order = false");
+        foreach (var macro in TrinoToDuckDb.Macros) Execute(macro);
+    }
+
+    public string S3Root { get; }
+    public LocalBuckets Buckets { get; }
+
+    /// <summary>The local path of an <c>s3://bucket/key</c> URI.</summary>
+    public string LocalPath(string s3Uri)
+    {
+        if (!s3Uri.StartsWith("s3://", StringComparison.Ordinal))
+            throw new LocalQueryFailed($"'{s3Uri}' is not an s3:// location.", "INVALID_LOCATION");
+        return Path.Combine(S3Root, s3Uri["s3://".Length..].Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    /// <summary>Runs one Athena-dialect statement (SELECT or UNLOAD).</summary>
+    public QueryResult Run(string athenaSql)
+    {
+        RefreshViews();
+        var unload = TrinoToDuckDb.ParseUnload(athenaSql);
+        if (unload is null) return Select(athenaSql);
+
+        var folder = LocalPath(unload.TargetUri);
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new LocalQueryFailed(
+                $"HIVE_PATH_ALREADY_EXISTS: UNLOAD target {unload.TargetUri} is not empty; UNLOAD needs an empty prefix per run and stage.",
+                "HIVE_PATH_ALREADY_EXISTS");
+        Directory.CreateDirectory(folder);
+        long written;
+        try
+        {
+            if (unload.Format == "TEXTFILE" && unload.Compression == "gzip")
+            {
+                // DuckDB's gzip writer is several times slower than .NET's zlib-ng at its fastest level:
+                // COPY writes plain text to a scratch file, which is then compressed into the target.
+                var scratch = Path.Combine(Path.GetTempPath(), "mlops-unload-" + Guid.NewGuid().ToString("N") + ".csv");
+                try
+                {
+                    written = Execute(TrinoToDuckDb.CopyStatement(unload with { Properties = new Dictionary<string, string>(unload.Properties) { ["compression"] = "none" } },
+                        Path.GetDirectoryName(scratch)!, Path.GetFileName(scratch)));
+                    using var source = File.OpenRead(scratch);
+                    using var target = File.Create(Path.Combine(folder, unload.FileName));
+                    using var gzip = new GZipStream(target, CompressionLevel.Fastest);
+                    source.CopyTo(gzip);
+                }
+                finally
+                {
+                    File.Delete(scratch);
+                }
+            }
+            else
+            {
+                written = Execute(TrinoToDuckDb.CopyStatement(unload, folder));
+            }
+        }
+        catch
+        {
+            // Athena leaves nothing behind for a failed query; a partial file would block the retry.
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
+        return new QueryResult([], [], "DML", written);
+    }
+
+    /// <summary>DuckDB's EXPLAIN ANALYZE of a statement (for an UNLOAD, of its query): where the time goes.</summary>
+    public string Profile(string athenaSql)
+    {
+        RefreshViews();
+        var query = TrinoToDuckDb.ParseUnload(athenaSql)?.Query ?? athenaSql;
+        var result = Select("EXPLAIN ANALYZE " + query);
+        return string.Join("\n", result.Rows.Select(r => r[^1]));
+    }
+
+    private QueryResult Select(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = Translate(command.ExecuteReader);
+        var columns = Enumerable.Range(0, reader.FieldCount)
+            .Select(i => (reader.GetName(i), AthenaType(reader.GetDataTypeName(i)))).ToList();
+        var rows = new List<string?[]>();
+        while (reader.Read())
+        {
+            var row = new string?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : Format(reader.GetValue(i));
+            rows.Add(row);
+        }
+        return new QueryResult(columns, rows, "DML", null);
+    }
+
+    private long Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return Translate(command.ExecuteNonQuery);
+    }
+
+    private static T Translate<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (DbException e)
+        {
+            // DuckDB messages start with their category ("Binder Error: ...", "Conversion Error: ...").
+            var firstLine = e.Message.Split('\n', 2)[0].Trim();
+            var category = firstLine.Split(':', 2)[0].Trim();
+            throw new LocalQueryFailed(firstLine, category.Length > 0 ? category.Replace(' ', '_').ToUpperInvariant() : "QUERY_FAILED");
+        }
+    }
+
+    private static string Format(object value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        decimal m => m.ToString(CultureInfo.InvariantCulture),
+        DateTime dt => dt.TimeOfDay == TimeSpan.Zero ? dt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : dt.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture),
+        DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    private static string AthenaType(string duckType) => duckType.ToUpperInvariant() switch
+    {
+        "VARCHAR" or "STRING" => "varchar",
+        "DOUBLE" => "double",
+        "FLOAT" => "real",
+        "BIGINT" or "HUGEINT" or "UBIGINT" => "bigint",
+        "INTEGER" or "UINTEGER" => "integer",
+        "SMALLINT" => "smallint",
+        "TINYINT" => "tinyint",
+        "BOOLEAN" => "boolean",
+        "DATE" => "date",
+        "TIMESTAMP" => "timestamp",
+        var other when other.StartsWith("DECIMAL", StringComparison.Ordinal) => other.ToLowerInvariant(),
+        var other => other.ToLowerInvariant(),
+    };
+
+    /// <summary>Re-creates every catalog view from the files present now.</summary>
+    public void RefreshViews()
+    {
+        foreach (var table in _tables) Execute(ViewSql(table));
+    }
+
+    private string ViewSql(TableDefinition table)
+    {
+        var branches = new List<string>();
+        foreach (var (value, files) in FilesByProjection(table))
+        {
+            if (table.Format == TableFormat.CsvStringsWithHeader)
+            {
+                // Group by line ending: the CRLF group gets the CR back on its last field.
+                foreach (var group in files.GroupBy(IsCrlf))
+                    branches.Add(Branch(table, value, group.ToList(), group.Key));
+            }
+            else
+            {
+                branches.Add(Branch(table, value, files, crlf: false));
+            }
+        }
+        var body = branches.Count > 0 ? string.Join("\nUNION ALL\n", branches) : EmptyBranch(table);
+        return $"CREATE OR REPLACE VIEW {Quote(table.Name)} AS\n{body}";
+    }
+
+    private string Branch(TableDefinition table, string projectionValue, IReadOnlyList<string> files, bool crlf)
+    {
+        var list = "[" + string.Join(", ", files.Select(Literal)) + "]";
+        var projection = $"{Literal(projectionValue)} AS {Quote(table.ProjectionKey)}";
+        var names = table.Columns.Select(c => c.Name).ToList();
+        switch (table.Format)
+        {
+            case TableFormat.CsvStringsWithHeader:
+            {
+                var columns = "{" + string.Join(", ", names.Select(n => $"{Literal(n)}: 'VARCHAR'")) + "}";
+                var select = names.Select((n, i) => i == names.Count - 1 && crlf
+                    ? $"CASE WHEN {Quote(n)} IS NULL THEN NULL ELSE {Quote(n)} || chr(13) END AS {Quote(n)}"
+                    : Quote(n));
+                return $"SELECT {string.Join(", ", select)}, {projection} FROM read_csv({list}, header = false, skip = 1, auto_detect = false, " +
+                       $"columns = {columns}, delim = ',', quote = '\"', escape = '\\', new_line = '\\n', null_padding = true, strict_mode = false, all_varchar = true)";
+            }
+            case TableFormat.Parquet:
+                return $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM read_parquet({list})";
+            default:
+            {
+                var columns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: '{DuckType(c.Type)}'")) + "}";
+                return $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM read_csv({list}, header = false, auto_detect = false, " +
+                       $"columns = {columns}, delim = ',', quote = '\"', nullstr = '\\N')";
+            }
+        }
+    }
+
+    private static string EmptyBranch(TableDefinition table) =>
+        "SELECT " + string.Join(", ", table.Columns.Select(c => $"CAST(NULL AS {DuckType(c.Type)}) AS {Quote(c.Name)}")) +
+        $", CAST(NULL AS VARCHAR) AS {Quote(table.ProjectionKey)} WHERE false";
+
+    /// <summary>Files per projection value: the folders matching the key template, non-recursive, skipping
+    /// empty files and names starting with '_' or '.' (as Athena/Hive do).</summary>
+    private IEnumerable<(string Value, IReadOnlyList<string> Files)> FilesByProjection(TableDefinition table)
+    {
+        var placeholder = "${" + table.ProjectionKey + "}";
+        var at = table.KeyTemplate.IndexOf(placeholder, StringComparison.Ordinal);
+        var before = table.KeyTemplate[..at];
+        var after = table.KeyTemplate[(at + placeholder.Length)..];
+        var parent = Path.Combine(S3Root, Buckets.For(table.Bucket), before.Replace('/', Path.DirectorySeparatorChar));
+        if (!Directory.Exists(parent)) yield break;
+        foreach (var dir in Directory.EnumerateDirectories(parent).Order(StringComparer.Ordinal))
+        {
+            var folder = Path.Combine(dir, after.TrimStart('/').Replace('/', Path.DirectorySeparatorChar));
+            if (!Directory.Exists(folder)) continue;
+            var files = Directory.EnumerateFiles(folder)
+                .Where(f => Path.GetFileName(f) is var name && !name.StartsWith('_') && !name.StartsWith('.'))
+                .Where(f => table.FileSuffix is null || f.EndsWith(table.FileSuffix, StringComparison.Ordinal))
+                .Where(f => new FileInfo(f).Length > 0)
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            if (files.Count > 0) yield return (Path.GetFileName(dir), files);
+        }
+    }
+
+    private static bool IsCrlf(string file)
+    {
+        using var stream = File.OpenRead(file);
+        var buffer = new byte[64 * 1024];
+        var read = stream.Read(buffer, 0, buffer.Length);
+        var newline = Array.IndexOf(buffer, (byte)'\n', 0, read);
+        return newline > 0 && buffer[newline - 1] == '\r';
+    }
+
+    private static string DuckType(string glueType) => glueType switch
+    {
+        "string" => "VARCHAR",
+        "int" => "INTEGER",
+        "bigint" => "BIGINT",
+        "double" => "DOUBLE",
+        "date" => "DATE",
+        "boolean" => "BOOLEAN",
+        _ => throw new NotSupportedException($"Glue type '{glueType}' has no DuckDB mapping."),
+    };
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
+
+    private static string Literal(string value) => "'" + value.Replace("'", "''") + "'";
+
+    public void Dispose() => _connection.Dispose();
+
+    /// <summary>Writes a result as Athena does to its output location: CSV with a header, every value quoted.</summary>
+    public static void WriteCsv(QueryResult result, TextWriter writer)
+    {
+        static string Field(string? v) => v is null ? "" : "\"" + v.Replace("\"", "\"\"") + "\"";
+        writer.Write(string.Join(",", result.Columns.Select(c => Field(c.Name))));
+        writer.Write('\n');
+        var line = new StringBuilder();
+        foreach (var row in result.Rows)
+        {
+            line.Clear();
+            line.AppendJoin(',', row.Select(Field));
+            writer.Write(line.Append('\n'));
+        }
+    }
+}

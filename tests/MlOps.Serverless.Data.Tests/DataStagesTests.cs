@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MlOps.Serverless.Data.Catalog;
+using MlOps.Serverless.Data.Sample;
+
+namespace MlOps.Serverless.Data.Tests;
+
+public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStagesFixture>
+{
+    private static readonly DateOnly FirstWeek = new(2010, 2, 5);
+    private static DateOnly Week(int index) => FirstWeek.AddDays(7 * index);
+
+    private IReadOnlyList<string[]> Rows(Func<Core.Runs.OutputLocations, string> uri) => fixture.Workspace.ReadGzipCsv(uri(fixture.Run.Output));
+
+    private static DateOnly DateOfRecord(string recordId) => DateOnly.ParseExact(recordId.Split('_')[2], "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Generated_sample_passes_the_quality_verdict()
+    {
+        Assert.True(fixture.Verdict.Passed, fixture.Verdict.Summary);
+        Assert.Empty(fixture.Verdict.HardFailures);
+        Assert.Contains("143 weeks 2010-02-05..2012-10-26", fixture.Verdict.Summary);
+        Assert.True(File.Exists(fixture.Workspace.PathOf(fixture.Verdict.ReportUri)));
+    }
+
+    [Fact]
+    public void Test_is_the_last_26_sales_weeks_and_validation_the_26_before()
+    {
+        var test = Rows(o => o.TestFeaturesUri).Select(r => DateOfRecord(r[0])).ToList();
+        var labels = Rows(o => o.TestLabelsUri);
+
+        Assert.Equal(Week(143 - 26), test.Min());
+        Assert.Equal(Week(142), test.Max());
+        Assert.Equal(26, test.Distinct().Count());
+        Assert.Equal(test.Count, labels.Count);
+        // Every sales row of the test weeks is a test row.
+        var salesRowsInTest = fixture.Sample.Sales.Split("\r\n").Skip(1)
+            .Count(l => DateOnly.ParseExact(l.Split(',')[2], "dd/MM/yyyy", CultureInfo.InvariantCulture) >= Week(117));
+        Assert.Equal(salesRowsInTest, test.Count);
+    }
+
+    [Fact]
+    public void Train_and_validation_are_label_first_csv_with_every_feature_column()
+    {
+        var train = Rows(o => o.TrainUri);
+        var validation = Rows(o => o.ValidationUri);
+
+        Assert.NotEmpty(train);
+        Assert.NotEmpty(validation);
+        Assert.All(train.Concat(validation), r => Assert.Equal(1 + DataCatalog.FeatureColumns.Count, r.Length));
+        Assert.All(train.Concat(validation), r => double.Parse(r[0], CultureInfo.InvariantCulture));
+        // Validation rows are the 26 weeks before the test weeks: read their week from the calendar columns.
+        var year = Index("year") + 1;
+        var week = Index("week_of_year") + 1;
+        var validationWeeks = validation.Select(r => (r[year], r[week])).Distinct().Count();
+        Assert.Equal(26, validationWeeks);
+    }
+
+    [Fact]
+    public void Forecast_features_cover_the_feature_weeks_after_the_last_sales_week()
+    {
+        var forecast = Rows(o => o.ForecastFeaturesUri).Select(r => DateOfRecord(r[0])).ToList();
+
+        Assert.Equal(Week(143), forecast.Min());
+        Assert.Equal(Week(143 + 38), forecast.Max());
+        Assert.All(Rows(o => o.ForecastFeaturesUri), r => Assert.Equal(1 + DataCatalog.FeatureColumns.Count, r.Length));
+    }
+
+    private static int Index(string column) => DataCatalog.FeatureColumns.Select(c => c.Name).ToList().IndexOf(column);
+
+    private Dictionary<string, string> TestRow(string recordId)
+    {
+        var row = Rows(o => o.TestFeaturesUri).Single(r => r[0] == recordId);
+        return DataCatalog.FeatureColumns.Select((c, i) => (c.Name, row[i + 1])).ToDictionary(p => p.Name, p => p.Item2);
+    }
+
+    private double Sales(int store, int dept, DateOnly week) =>
+        fixture.Sample.Sales.Split("\r\n").Skip(1).Select(l => l.Split(','))
+            .Where(f => f[0] == store.ToString(CultureInfo.InvariantCulture) && f[1] == dept.ToString(CultureInfo.InvariantCulture)
+                        && f[2] == week.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture))
+            .Select(f => double.Parse(f[3], CultureInfo.InvariantCulture)).Single();
+
+    [Fact]
+    public void Lag_52_is_the_sales_of_the_same_week_a_year_earlier_relative_to_the_label_scale()
+    {
+        var week = Week(130);
+        var recordId = $"1_1_{week:yyyy-MM-dd}";
+        var features = TestRow(recordId);
+        var label = Rows(o => o.TestLabelsUri).Single(r => r[0] == recordId);
+        var scale = double.Parse(label[4], CultureInfo.InvariantCulture);
+
+        Assert.Equal(Sales(1, 1, week.AddDays(-364)), double.Parse(label[3], CultureInfo.InvariantCulture), 2);
+        Assert.Equal(Sales(1, 1, week.AddDays(-364)) / scale, double.Parse(features["r_lag52"], CultureInfo.InvariantCulture), 4);
+        Assert.Equal(Sales(1, 1, week), double.Parse(label[1], CultureInfo.InvariantCulture), 2);
+        // Test rows all see the same origin: the last validation week, 13 weeks before week 130.
+        Assert.Equal("14", features["horizon"]);
+    }
+
+    [Fact]
+    public void Calendar_holiday_and_markdown_features_come_from_the_parsed_day_first_dates()
+    {
+        var features = TestRow("1_1_2012-09-07"); // Labor Day week; DD/MM would read 09/07 as 9 July
+        Assert.Equal(("2012", "9", "1", "1", "0"), (features["year"], features["month"], features["is_holiday"], features["labor_day"], features["christmas"]));
+        var rawFeatures = fixture.Sample.Features.Split("\r\n").Single(l => l.StartsWith("1,07/09/2012,", StringComparison.Ordinal)).Split(',');
+        Assert.Equal(rawFeatures[4] == "NA" ? 0 : double.Parse(rawFeatures[4], CultureInfo.InvariantCulture),
+            double.Parse(features["markdown1"], CultureInfo.InvariantCulture));
+        Assert.Equal("1", features["markdown_active"]);
+    }
+
+    [Fact]
+    public void Missing_markdowns_are_zero_and_inactive_before_november_2011()
+    {
+        var train = Rows(o => o.TrainUri);
+        var early = train.Where(r => r[Index("year") + 1] == "2010").ToList();
+
+        Assert.NotEmpty(early);
+        Assert.All(early, r => Assert.Equal((0.0, "0"), (double.Parse(r[Index("markdown1") + 1], CultureInfo.InvariantCulture), r[Index("markdown_active") + 1])));
+    }
+
+    [Fact]
+    public void Cpi_and_unemployment_carry_the_last_known_value_forward()
+    {
+        var forecast = Rows(o => o.ForecastFeaturesUri).Where(r => r[0].StartsWith("1_1_", StringComparison.Ordinal))
+            .OrderBy(r => DateOfRecord(r[0])).ToList();
+        var lastKnown = fixture.Sample.Features.Split("\r\n").Skip(1).Select(l => l.Split(','))
+            .Where(f => f[0] == "1" && f[9] != "NA").Last();
+
+        var last = forecast[^1];
+        Assert.Equal(double.Parse(lastKnown[9], CultureInfo.InvariantCulture), double.Parse(last[Index("cpi") + 1], CultureInfo.InvariantCulture), 6);
+        Assert.Equal(double.Parse(lastKnown[10], CultureInfo.InvariantCulture), double.Parse(last[Index("unemployment") + 1], CultureInfo.InvariantCulture), 6);
+    }
+
+    [Fact]
+    public async Task Evaluation_scores_predictions_on_the_weekly_sales_scale()
+    {
+        // Predictions equal to the naive value (in label units) must score exactly the naive metrics.
+        var labels = Rows(o => o.TestLabelsUri);
+        var predictions = fixture.Workspace.PathOf(fixture.Run.Output.PredictionsUri + "test_features.csv.gz.out");
+        Directory.CreateDirectory(Path.GetDirectoryName(predictions)!);
+        await File.WriteAllLinesAsync(predictions, labels.Select(l =>
+            $"{l[0]},{(double.Parse(l[3], CultureInfo.InvariantCulture) / double.Parse(l[4], CultureInfo.InvariantCulture)).ToString("R", CultureInfo.InvariantCulture)}"));
+
+        var results = await fixture.Workspace.Stages.ResultsAsync(await fixture.Workspace.Stages.QueryAsync(SqlQuery.Evaluation, fixture.Run));
+
+        var header = results.Rows[0].Data.Select(d => d.VarCharValue).ToList();
+        Assert.Equal(["wmae", "rmse", "mae", "naive_wmae", "naive_rmse", "naive_mae", "rows"], header);
+        var values = results.Rows[1].Data.Select(d => double.Parse(d.VarCharValue!, CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(values[3], values[0], 6);
+        Assert.Equal(values[4], values[1], 6);
+        Assert.Equal(labels.Count, (int)values[6]);
+        Assert.True(values[3] > 0);
+    }
+}
+
+/// <summary>Leakage: nothing inside the test horizon may change a test row's features.</summary>
+public class LeakageTests
+{
+    [Fact]
+    public async Task Changing_sales_inside_the_test_horizon_changes_no_test_feature()
+    {
+        var options = new SampleDataOptions { Stores = 3, Departments = 4 };
+        var sample = SampleDataGenerator.Generate(options);
+        var testStart = options.FirstWeek.AddDays(7 * (options.SalesWeeks - 26));
+        // Multiply every test-week sale by 10 (and make some negative) in a second batch.
+        var altered = string.Join("\r\n", sample.Sales.Split("\r\n").Select((line, i) =>
+        {
+            if (i == 0) return line;
+            var f = line.Split(',');
+            var date = DateOnly.ParseExact(f[2], "dd/MM/yyyy", CultureInfo.InvariantCulture);
+            if (date < testStart) return line;
+            f[3] = (double.Parse(f[3], CultureInfo.InvariantCulture) * (i % 3 == 0 ? -10 : 10)).ToString("0.##", CultureInfo.InvariantCulture);
+            return string.Join(',', f);
+        }));
+
+        using var workspace = new Workspace();
+        var original = await RunFeatures(workspace, "original", sample);
+        var changed = await RunFeatures(workspace, "altered", sample with { Sales = altered });
+
+        Assert.Equal(original.Count, changed.Count);
+        Assert.Equal(original, changed);
+    }
+
+    private static async Task<List<string>> RunFeatures(Workspace workspace, string batch, SampleDataSet data)
+    {
+        var run = await workspace.UploadAsync(batch, data);
+        await workspace.Stages.QueryAsync(SqlQuery.Features, run);
+        await workspace.Stages.QueryAsync(SqlQuery.SplitTestFeatures, run);
+        return workspace.ReadGzipCsv(run.Output.TestFeaturesUri).Select(r => string.Join(',', r)).Order(StringComparer.Ordinal).ToList();
+    }
+
+    [Fact]
+    public async Task Split_sizes_follow_the_run_configuration()
+    {
+        using var workspace = new Workspace();
+        var run = await workspace.UploadAsync("short", SampleDataGenerator.Generate(new SampleDataOptions { Stores = 2, Departments = 3 }),
+            new JsonObject { ["split.testWeeks"] = 10, ["split.validationWeeks"] = 8 });
+        await workspace.Stages.QueryAsync(SqlQuery.Features, run);
+        await workspace.Stages.QueryAsync(SqlQuery.SplitTestFeatures, run);
+
+        var dates = workspace.ReadGzipCsv(run.Output.TestFeaturesUri).Select(r => r[0].Split('_')[2]).Distinct().Order().ToList();
+
+        Assert.Equal(10, dates.Count);
+        Assert.Equal("2012-08-24", dates[0]);
+        Assert.Equal("2012-10-26", dates[^1]);
+    }
+}
