@@ -82,12 +82,7 @@ public sealed class Workflow : Construct
             ["NotificationTopicArn"] = targets.TopicArn,
         };
         foreach (var (stage, function) in functions.Functions) values[stage.Placeholder] = function.FunctionArn;
-        foreach (var query in Enum.GetValues<SqlQuery>())
-        {
-            var template = SqlTemplates.ForStatesFormat(query);
-            values[$"{query}Sql"] = template.EscapedTemplate;
-            values[$"{query}SqlArgs"] = template.ArgumentPaths;
-        }
+        foreach (var (placeholder, value) in SqlTemplates.DefinitionSubstitutions()) values[placeholder] = value;
         return values;
     }
 

@@ -1,1 +1,12 @@
-return 0;
+using System.CommandLine;
+using MlOps.Serverless.Cli.Commands;
+
+var root = new RootCommand("MlOps.Serverless: serverless ML retraining on AWS Step Functions + SageMaker, runnable locally")
+{
+    RunCommand.Create(),
+    DataCommands.GenerateData(),
+    DataCommands.BenchData(),
+    TrainingCommands.BenchTraining(),
+    MlflowCommands.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Json;
+using MlOps.Serverless.Core.Logging;
 using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions.Hosting;
@@ -20,7 +21,8 @@ public sealed class PrepareRunFunction : StageFunction<PrepareRunInput, RunReque
 
     public PrepareRunFunction() : this(SettingsFromEnvironment(), new S3ObjectStore()) { }
 
-    public PrepareRunFunction(RunPreparationSettings settings, IObjectStore store) => _preparation = new RunPreparation(settings, store);
+    public PrepareRunFunction(RunPreparationSettings settings, IObjectStore store, StructuredLog? log = null) : base(log) =>
+        _preparation = new RunPreparation(settings, store);
 
     protected override JsonTypeInfo<PrepareRunInput> InputContract => CoreJsonContext.Default.PrepareRunInput;
     protected override JsonTypeInfo<RunRequest> OutputContract => CoreJsonContext.Default.RunRequest;

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Configuration;
+using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.Workflow;
+using Spectre.Console;
+
+namespace MlOps.Serverless.Cli.Commands;
+
+/// <summary><c>mlops run</c>: the whole workflow on this machine, from the deployed definition.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Folder with the three real-named CSV files (default: generate the sample data set)" };
+        var config = new Option<FileInfo?>("--config") { Description = "JSON file of configuration overrides, e.g. {\"tuning\":{\"maxJobs\":8}}" };
+        var set = new Option<string[]>("--set") { Description = "Override one configuration key, e.g. --set tuning.maxJobs=8 (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var mlflow = new Option<string?>("--mlflow") { Description = "MLflow tracking URI (http(s) URL or SageMaker MLflow ARN); default: keep runs in the local outbox" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Local account folder (S3, SageMaker state, run folders)", DefaultValueFactory = _ => new DirectoryInfo("mlops-local") };
+        var name = new Option<string?>("--name") { Description = "Execution name (the run id); default local-<timestamp>-<random>" };
+        var command = new Command("run", "Run the retraining workflow locally: the deployed state machine on aws-local-stepfunctions with local AWS stand-ins")
+        {
+            data, config, set, mlflow, output, name,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var overrides = Overrides(parse.GetValue(config), parse.GetValue(set) ?? []);
+                var options = new LocalRunOptions(parse.GetValue(output)!.FullName, parse.GetValue(data)?.FullName, overrides,
+                    parse.GetValue(mlflow), parse.GetValue(name));
+                return await RunAsync(options, cancellationToken);
+            }
+            catch (Exception e) when (e is WorkflowError or LocalSetupMissing)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]{e.GetType().Name}[/]: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static JsonObject? Overrides(FileInfo? file, string[] pairs)
+    {
+        static Exception Error(string m) => new InvalidRunRequest(m);
+        var result = new JsonObject();
+        if (file is not null)
+        {
+            if (!file.Exists) throw Error($"--config {file.FullName}: file not found");
+            var node = JsonNode.Parse(File.ReadAllText(file.FullName)) as JsonObject
+                ?? throw Error($"--config {file.FullName}: expected a JSON object of configuration keys");
+            foreach (var (key, value) in node) result[key] = value?.DeepClone();
+        }
+        foreach (var (key, value) in ConfigurationOverrides.FromPairs(pairs, Error)) result[key] = value?.DeepClone();
+        // Validate now so a typo fails before any work starts (the prepare-run stage checks again).
+        ConfigurationValidator.Validate(ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, result, "overrides", Error), Error);
+        return result.Count == 0 ? null : result;
+    }
+
+    private static async Task<int> RunAsync(LocalRunOptions options, CancellationToken cancellationToken)
+    {
+        var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()));
+        LocalRunResult? result = null;
+        var notifications = new List<(string Subject, string Message)>();
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async progress =>
+            {
+                var overall = progress.AddTask("[bold]retraining[/]", maxValue: 40);
+                var state = progress.AddTask("starting", maxValue: 1);
+                result = await workflow.RunAsync(options, e =>
+                {
+                    if (e.Type == "StateEntered" && e.StateName is not null)
+                    {
+                        overall.Increment(1);
+                        state.Description = Markup.Escape(e.StateName);
+                        if (e.StateName is "TuneHyperparameters" or "TrainSingleModel") state.Description += " (XGBoost 1.7.4)";
+                    }
+                    if (e.Type == "StateRetried") state.Description = Markup.Escape($"{e.StateName} (retrying)");
+                }, (subject, message) => notifications.Add((subject, message)), cancellationToken);
+                overall.Value = overall.MaxValue;
+                state.Description = result.Execution.Status.ToLowerInvariant();
+                state.Value = 1;
+            });
+        Print(result!, notifications);
+        return result!.Execution.Succeeded ? 0 : 1;
+    }
+
+    private static void Print(LocalRunResult result, List<(string Subject, string Message)> notifications)
+    {
+        var summary = RunReport.Summary(result, new LocalLayout(Path.GetDirectoryName(Path.GetDirectoryName(result.RunFolder))!));
+        var ok = result.Execution.Succeeded;
+        AnsiConsole.MarkupLineInterpolated($"\n[bold]Outcome:[/] [{(ok ? "green" : "red")}]{summary["outcome"]}[/] in {result.Elapsed.TotalSeconds:0.0} s (run {result.RunId})");
+        if (!ok) AnsiConsole.MarkupLineInterpolated($"[red]{result.Execution.Error}[/]: {result.Execution.Cause}");
+        if (summary["gate"] is JsonObject gate)
+        {
+            var table = new Table().AddColumns("metric", "challenger", "naive baseline", "ratio");
+            foreach (var metric in new[] { "wmae", "rmse", "mae" })
+            {
+                var c = (double?)gate["challenger"]?[metric];
+                var b = (double?)gate["baseline"]?[metric];
+                table.AddRow(metric.ToUpperInvariant(), Format(c), Format(b), c is { } x && b is { } y && y != 0 ? (x / y).ToString("0.000", CultureInfo.InvariantCulture) : "—");
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"Gate: [bold]{gate["decision"]}[/] — {gate["summary"]}");
+        }
+        foreach (var (subject, _) in notifications) AnsiConsole.MarkupLineInterpolated($"Notification: {subject}");
+        if (summary["model"] is { } model) AnsiConsole.MarkupLineInterpolated($"Model:  {model}");
+        AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
+        var cost = result.Cost;
+        AnsiConsole.MarkupLineInterpolated(
+            $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}); prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s arm64, $0.20 per 1M requests (us-east-1)");
+    }
+
+    private static string Format(double? value) => value?.ToString("#,0.0", CultureInfo.InvariantCulture) ?? "—";
+}

@@ -1,0 +1,26 @@
+using System.Text.Json.Nodes;
+
+namespace MlOps.Serverless.Local.Adapters;
+
+/// <summary><c>arn:aws:states:::sns:publish</c> locally: each message is appended to a JSON-lines file and shown.</summary>
+public sealed class SnsAdapter(string notificationsFile, Action<string, string>? show = null) : ILocalServiceAdapter
+{
+    public bool CanHandle(string resource) => resource == "arn:aws:states:::sns:publish";
+
+    public async Task<JsonNode?> InvokeAsync(string resource, JsonNode? input, CancellationToken cancellationToken)
+    {
+        var topic = (string?)input?["TopicArn"] ?? throw new TaskFailure("SNS.InvalidParameterException", "TopicArn is required");
+        var message = (string?)input!["Message"] ?? throw new TaskFailure("SNS.InvalidParameterException", "Message is required");
+        var subject = (string?)input["Subject"] ?? "";
+        var id = Guid.NewGuid().ToString();
+        var record = new JsonObject
+        {
+            ["MessageId"] = id, ["TopicArn"] = topic, ["Subject"] = subject, ["Message"] = message,
+            ["Timestamp"] = DateTimeOffset.UtcNow.ToString("O"),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(notificationsFile))!);
+        await File.AppendAllTextAsync(notificationsFile, record.ToJsonString() + Environment.NewLine, cancellationToken);
+        show?.Invoke(subject, message);
+        return new JsonObject { ["MessageId"] = id };
+    }
+}

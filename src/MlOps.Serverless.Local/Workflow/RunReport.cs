@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MlOps.Serverless.Local.Workflow;
+
+/// <summary>Writes the run folder's <c>summary.json</c> and human-readable <c>report.md</c>.</summary>
+public static class RunReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static async Task WriteAsync(LocalRunResult result, LocalLayout layout, CancellationToken cancellationToken)
+    {
+        var summary = Summary(result, layout);
+        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "summary.json"), summary.ToJsonString(Indented), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result), cancellationToken);
+    }
+
+    /// <summary>The facts of a finished run, read from the execution's output or, for a failed run, its history.</summary>
+    public static JsonObject Summary(LocalRunResult result, LocalLayout layout)
+    {
+        var execution = result.Execution;
+        var gate = execution.Output?["gate"] ?? LastOutput(execution, "EvaluationGate")?["decision"]?["gate"];
+        var run = LastOutput(execution, "PrepareRun")?["run"];
+        var best = LastOutput(execution, "CollectTuningResult", "CollectSingleJobResult")?["training"]?["bestTrainingJob"];
+        var summary = new JsonObject
+        {
+            ["runId"] = result.RunId,
+            ["status"] = execution.Status,
+            ["outcome"] = (string?)execution.Output?["outcome"] ?? (execution.Succeeded ? "succeeded" : "failed"),
+            ["error"] = execution.Error,
+            ["cause"] = execution.Cause,
+            ["elapsedSeconds"] = Math.Round(result.Elapsed.TotalSeconds, 1),
+            ["runFolder"] = result.RunFolder,
+            ["outputs"] = run?["output"]?["runUri"] is { } uri ? LocalPath(layout, (string)uri!) : null,
+            ["model"] = best?["ModelArtifacts"]?["S3ModelArtifacts"] is { } model ? LocalPath(layout, (string)model!) : null,
+            ["bestTrainingJob"] = (string?)best?["TrainingJobName"],
+            ["quality"] = execution.Output?["quality"]?.DeepClone() ?? LastOutput(execution, "QualityVerdict")?["quality"]?.DeepClone(),
+            ["gate"] = gate?.DeepClone(),
+            ["modelPackageArn"] = (string?)execution.Output?["modelPackageArn"],
+            ["mlflow"] = execution.Output?["mlflow"]?.DeepClone(),
+            ["statesEntered"] = execution.StatesEntered.Count,
+            ["cost"] = new JsonObject
+            {
+                ["stateTransitions"] = result.Cost.StateTransitions,
+                ["lambdaInvocations"] = result.Cost.LambdaInvocations,
+                ["lambdaGbSeconds"] = Math.Round(result.Cost.LambdaGbSeconds, 3),
+                ["stepFunctionsUsd"] = result.Cost.StepFunctionsUsd,
+                ["lambdaUsd"] = result.Cost.LambdaUsd,
+                ["totalUsd"] = result.Cost.TotalUsd,
+            },
+        };
+        return summary;
+    }
+
+    private static JsonNode? LastOutput(Runner.ExecutionResult execution, params string[] states) =>
+        execution.History.LastOrDefault(e => e.Type == "StateExited" && states.Contains(e.StateName))?.Output;
+
+    public static string LocalPath(LocalLayout layout, string s3Uri) =>
+        s3Uri.StartsWith("s3://", StringComparison.Ordinal) ? Path.Combine(layout.S3Root, s3Uri["s3://".Length..]) : s3Uri;
+
+    private static string Markdown(JsonObject s, LocalRunResult result)
+    {
+        var md = new StringBuilder();
+        md.AppendLine($"# Retraining run `{s["runId"]}`").AppendLine();
+        md.AppendLine($"- Outcome: **{s["outcome"]}** ({s["status"]}) in {s["elapsedSeconds"]} s");
+        if (s["error"] is not null) md.AppendLine($"- Error: `{s["error"]}` — {s["cause"]}");
+        if (s["quality"]?["summary"] is { } quality) md.AppendLine($"- Data quality: {quality}");
+        if (s["bestTrainingJob"] is { } job) md.AppendLine($"- Best training job: `{job}`; model: `{s["model"]}`");
+        if (s["modelPackageArn"] is { } package) md.AppendLine($"- Registered model package: `{package}`");
+        md.AppendLine($"- Outputs: `{s["outputs"]}`").AppendLine();
+
+        if (s["gate"] is JsonObject gate)
+        {
+            md.AppendLine("## Evaluation on the held-out test weeks").AppendLine();
+            md.AppendLine("| metric | challenger | naive (same week last year) | champion |").AppendLine("| --- | ---: | ---: | ---: |");
+            foreach (var metric in new[] { "wmae", "rmse", "mae" })
+                md.AppendLine($"| {metric.ToUpperInvariant()} | {Number(gate["challenger"]?[metric])} | {Number(gate["baseline"]?[metric])} | {Number(gate["champion"]?[metric])} |");
+            md.AppendLine().AppendLine($"Gate decision: **{gate["decision"]}**").AppendLine();
+            foreach (var reason in gate["reasons"]?.AsArray() ?? []) md.AppendLine($"- {reason}");
+            md.AppendLine();
+        }
+
+        md.AppendLine("## States").AppendLine().AppendLine("| state | entered | duration (s) |").AppendLine("| --- | ---: | ---: |");
+        var entered = new Dictionary<string, DateTimeOffset>();
+        foreach (var e in result.Execution.History)
+        {
+            if (e.StateName is null) continue;
+            if (e.Type == "StateEntered") entered[e.StateName] = e.Timestamp;
+            if (e.Type is "StateExited" or "StateFailed" && entered.TryGetValue(e.StateName, out var start))
+                md.AppendLine($"| {e.StateName}{(e.Type == "StateFailed" ? " (failed)" : "")} | {(start - result.Execution.History[0].Timestamp).TotalSeconds:0.0} | {(e.Timestamp - start).TotalSeconds:0.00} |");
+        }
+
+        var c = result.Cost;
+        md.AppendLine().AppendLine("## What orchestrating this run would cost in the cloud").AppendLine();
+        md.AppendLine($"- {c.StateTransitions} state transitions × ${CostEstimate.PricePerThousandTransitions}/1,000 = ${c.StepFunctionsUsd:0.00000}");
+        md.AppendLine($"- {c.LambdaInvocations} Lambda invocations, {c.LambdaGbSeconds:0.000} GB-s (arm64 ${CostEstimate.PricePerLambdaGbSecondArm}/GB-s, ${CostEstimate.PricePerMillionLambdaRequests}/1M requests) = ${c.LambdaUsd:0.00000}");
+        md.AppendLine($"- Total orchestration: ${c.TotalUsd:0.0000} (us-east-1 list prices; SageMaker and Athena compute not included)");
+        return md.ToString();
+    }
+
+    private static string Number(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("#,0.0", CultureInfo.InvariantCulture) : "—";
+}
