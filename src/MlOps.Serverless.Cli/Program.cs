@@ -4,6 +4,7 @@ using MlOps.Serverless.Cli.Commands;
 var root = new RootCommand("MlOps.Serverless: serverless ML retraining on AWS Step Functions + SageMaker, runnable locally")
 {
     RunCommand.Create(),
+    BenchCommand.Create(),
     DataCommands.GenerateData(),
     DataCommands.BenchData(),
     TrainingCommands.BenchTraining(),

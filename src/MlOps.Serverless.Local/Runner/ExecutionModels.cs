@@ -30,7 +30,9 @@ public interface ITaskHandler
 public sealed record ExecutionEvent(string Type, DateTimeOffset Timestamp, string? StateName, string? StateType,
     JsonNode? Input, JsonNode? Output, string? Error, string? Cause, JsonNode? Raw);
 
-public sealed record ExecutionResult(string Status, JsonNode? Output, string? Error, string? Cause, IReadOnlyList<ExecutionEvent> History)
+/// <param name="InterpreterPeakBytes">The node process's peak resident memory (Linux), for benchmarks.</param>
+public sealed record ExecutionResult(string Status, JsonNode? Output, string? Error, string? Cause, IReadOnlyList<ExecutionEvent> History,
+    long? InterpreterPeakBytes = null)
 {
     public bool Succeeded => Status == "SUCCEEDED";
 

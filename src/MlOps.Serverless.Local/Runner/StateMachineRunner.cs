@@ -79,10 +79,11 @@ public sealed class StateMachineRunner(NodeEnvironment node)
                     break;
                 case "end":
                     await Task.WhenAll(inFlight);
+                    var peak = PeakResidentBytes(process.Id);
                     process.StandardInput.Close();
                     await process.WaitForExitAsync(cancellationToken);
                     return new ExecutionResult((string)message["status"]!, message["output"]?.DeepClone(),
-                        Text(message["error"]), Text(message["cause"]), history);
+                        Text(message["error"]), Text(message["cause"]), history, peak);
             }
         }
         await process.WaitForExitAsync(cancellationToken);
@@ -109,6 +110,14 @@ public sealed class StateMachineRunner(NodeEnvironment node)
             reply = new JsonObject { ["type"] = "error", ["id"] = id, ["error"] = "Local.AdapterError", ["cause"] = $"{e.GetType().Name}: {e.Message}" };
         }
         await send(reply);
+    }
+
+    private static long? PeakResidentBytes(int pid)
+    {
+        var status = $"/proc/{pid}/status";
+        if (!File.Exists(status)) return null;
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
     // The interpreter reports some errors' causes as objects; keep them as JSON text.

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.Workflow;
+
+namespace MlOps.Serverless.Cli.Commands;
+
+/// <summary>
+/// <c>mlops bench</c>: times whole local runs (the default sample, and optionally a data folder with a given
+/// number of tuning trials) and prints wall time, the slowest states and peak memory of both processes.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Also run on this folder (the three real-named CSVs), e.g. ../shared/datasets/retail-data-analytics" };
+        var trials = new Option<int>("--trials") { Description = "Tuning jobs for the --data run", DefaultValueFactory = _ => 8 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Scratch local account folder", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "mlops-bench")) };
+        var command = new Command("bench", "Benchmark whole local runs: wall time per run and per state, peak memory") { data, trials, output };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var root = parse.GetValue(output)!.FullName;
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+            var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()));
+            var ok = await MeasureAsync("default sample", workflow, new LocalRunOptions(root), cancellationToken);
+            if (parse.GetValue(data) is { } folder)
+                ok &= await MeasureAsync($"{folder.Name}, {parse.GetValue(trials)} tuning jobs", workflow,
+                    new LocalRunOptions(root, folder.FullName, new JsonObject { ["tuning.maxJobs"] = parse.GetValue(trials), ["tuning.maxParallelJobs"] = Math.Min(4, parse.GetValue(trials)) }),
+                    cancellationToken);
+            return ok ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static async Task<bool> MeasureAsync(string label, LocalWorkflow workflow, LocalRunOptions options, CancellationToken cancellationToken)
+    {
+        using var self = Process.GetCurrentProcess();
+        var result = await workflow.RunAsync(options, cancellationToken: cancellationToken);
+        self.Refresh();
+        var summary = RunReport.Summary(result, new LocalLayout(options.Root));
+        Console.WriteLine($"== {label}: {result.Execution.Status} ({summary["outcome"]}) in {result.Elapsed.TotalSeconds:0.00} s");
+        if (summary["gate"] is JsonObject gate)
+        {
+            var challenger = (double?)gate["challenger"]?["wmae"];
+            var naive = (double?)gate["baseline"]?["wmae"];
+            Console.WriteLine($"   WMAE {challenger:0.0}, naive WMAE {naive:0.0}, ratio {challenger / naive:0.000}");
+        }
+        Console.WriteLine($"   peak memory: .NET {self.PeakWorkingSet64 / 1048576.0:0} MiB, node {result.Execution.InterpreterPeakBytes / 1048576.0:0} MiB");
+        var durations = new Dictionary<string, double>();
+        var entered = new Dictionary<string, DateTimeOffset>();
+        foreach (var e in result.Execution.History.Where(e => e.StateName is not null))
+        {
+            if (e.Type == "StateEntered") entered[e.StateName!] = e.Timestamp;
+            else if (e.Type is "StateExited" or "StateFailed" && entered.TryGetValue(e.StateName!, out var start))
+                durations[e.StateName!] = (e.Timestamp - start).TotalSeconds;
+        }
+        foreach (var (state, seconds) in durations.OrderByDescending(d => d.Value).Take(6))
+            Console.WriteLine($"   {state,-26} {seconds,6:0.00} s");
+        return result.Execution.Succeeded;
+    }
+}
