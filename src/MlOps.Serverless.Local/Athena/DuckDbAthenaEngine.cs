@@ -44,6 +44,9 @@ public sealed class DuckDbAthenaEngine : IDisposable
         _connection.Open();
         // Athena guarantees no row order without ORDER BY either; dropping it lets DuckDB stream and write in parallel.
         Execute("SET preserve_insertion_order = false");
+        // DuckDB's buffer pool defaults to 80 % of RAM; local mode shares the process with XGBoost and should
+        // stay well under 1 GiB, so cap it (DuckDB spills to disk beyond that instead of failing).
+        Execute("SET memory_limit = '384MB'");
         foreach (var macro in TrinoToDuckDb.Macros) Execute(macro);
     }
 
