@@ -47,16 +47,8 @@ public static class BenchCommand
             Console.WriteLine($"   WMAE {challenger:0.0}, naive WMAE {naive:0.0}, ratio {challenger / naive:0.000}");
         }
         Console.WriteLine($"   peak memory: .NET {self.PeakWorkingSet64 / 1048576.0:0} MiB, node {result.Execution.InterpreterPeakBytes / 1048576.0:0} MiB");
-        var durations = new Dictionary<string, double>();
-        var entered = new Dictionary<string, DateTimeOffset>();
-        foreach (var e in result.Execution.History.Where(e => e.StateName is not null))
-        {
-            if (e.Type == "StateEntered") entered[e.StateName!] = e.Timestamp;
-            else if (e.Type is "StateExited" or "StateFailed" && entered.TryGetValue(e.StateName!, out var start))
-                durations[e.StateName!] = (e.Timestamp - start).TotalSeconds;
-        }
-        foreach (var (state, seconds) in durations.OrderByDescending(d => d.Value).Take(6))
-            Console.WriteLine($"   {state,-26} {seconds,6:0.00} s");
+        foreach (var (state, _, duration, _) in result.Execution.StateDurations().OrderByDescending(d => d.Duration).Take(6))
+            Console.WriteLine($"   {state,-26} {duration.TotalSeconds,6:0.00} s");
         return result.Execution.Succeeded;
     }
 }

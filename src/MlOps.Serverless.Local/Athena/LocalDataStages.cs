@@ -33,17 +33,8 @@ public sealed class LocalDataStages(string s3Root, string rawBucket = LocalDataS
 
     /// <summary>Copies the three files of <paramref name="dataDirectory"/> (real names) into <c>incoming/{batchId}/</c>.
     /// A missing file is skipped, so the quality stage can report it.</summary>
-    public void Upload(string dataDirectory, string batchId)
-    {
-        foreach (var dataset in RawDatasets.All)
-        {
-            var source = Path.Combine(dataDirectory, dataset.FileName);
-            if (!File.Exists(source)) continue;
-            var target = Store.PathOf(new S3Location(rawBucket, RawDatasets.KeyOf(dataset, batchId)));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(source, target, overwrite: true);
-        }
-    }
+    public void Upload(string dataDirectory, string batchId) =>
+        Workflow.RawBatch.Upload(Store, rawBucket, dataDirectory, batchId, writeMarker: false);
 
     /// <summary>A run request for an uploaded batch, built by the prepare-run stage from a manual start
     /// (<c>{"batch": batchId, "overrides": ...}</c>).</summary>

@@ -39,4 +39,18 @@ public sealed record ExecutionResult(string Status, JsonNode? Output, string? Er
     /// <summary>The states entered, in order (Parallel branches interleave as they ran).</summary>
     public IReadOnlyList<string> StatesEntered =>
         History.Where(e => e.Type == "StateEntered" && e.StateName is not null).Select(e => e.StateName!).ToList();
+
+    /// <summary>Each state's last run: when it was entered, how long it took, and whether it failed.</summary>
+    public IReadOnlyList<(string State, DateTimeOffset Entered, TimeSpan Duration, bool Failed)> StateDurations()
+    {
+        var entered = new Dictionary<string, DateTimeOffset>();
+        var result = new List<(string, DateTimeOffset, TimeSpan, bool)>();
+        foreach (var e in History.Where(e => e.StateName is not null))
+        {
+            if (e.Type == "StateEntered") entered[e.StateName!] = e.Timestamp;
+            else if (e.Type is "StateExited" or "StateFailed" && entered.TryGetValue(e.StateName!, out var start))
+                result.Add((e.StateName!, start, e.Timestamp - start, e.Type == "StateFailed"));
+        }
+        return result;
+    }
 }

@@ -92,31 +92,10 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         return layout.SampleData;
     }
 
-    /// <summary>Copies the files into <c>incoming/{batch}/{sales,features,stores}/</c> and writes the marker, with checksums.</summary>
-    private static JsonObject Upload(LocalLayout layout, string dataDirectory, string batchId)
+    private static JsonObject Upload(LocalLayout layout, string dataDirectory, string batchId) => new()
     {
-        var files = new JsonArray();
-        var store = new LocalFolderObjectStore(layout.S3Root);
-        foreach (var dataset in RawDatasets.All)
-        {
-            var source = Path.Combine(dataDirectory, dataset.FileName);
-            if (!File.Exists(source)) continue; // the quality stage names the missing file
-            var target = store.PathOf(new S3Location(LocalLayout.RawBucket, RawDatasets.KeyOf(dataset, batchId)));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(source, target, overwrite: true);
-            using var stream = File.OpenRead(source);
-            files.Add(new JsonObject
-            {
-                ["file"] = Path.GetFullPath(source),
-                ["key"] = RawDatasets.KeyOf(dataset, batchId),
-                ["bytes"] = new FileInfo(source).Length,
-                ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(stream)),
-            });
-        }
-        var manifest = new S3Location(LocalLayout.RawBucket, $"incoming/{batchId}/manifest.json");
-        var manifestPath = store.PathOf(manifest);
-        Directory.CreateDirectory(Path.GetDirectoryName(manifestPath)!);
-        File.WriteAllText(manifestPath, new JsonObject { ["batch"] = batchId, ["files"] = files.DeepClone() }.ToJsonString());
-        return new JsonObject { ["dataDirectory"] = Path.GetFullPath(dataDirectory), ["batch"] = batchId, ["files"] = files };
-    }
+        ["dataDirectory"] = Path.GetFullPath(dataDirectory),
+        ["batch"] = batchId,
+        ["files"] = RawBatch.Upload(new LocalFolderObjectStore(layout.S3Root), LocalLayout.RawBucket, dataDirectory, batchId),
+    };
 }

@@ -83,15 +83,9 @@ public static class RunReport
         }
 
         md.AppendLine("## States").AppendLine().AppendLine("| state | entered | duration (s) |").AppendLine("| --- | ---: | ---: |");
-        var entered = new Dictionary<string, DateTimeOffset>();
-        foreach (var e in result.Execution.History)
-        {
-            if (e.StateName is null) continue;
-            if (e.Type == "StateEntered") entered[e.StateName] = e.Timestamp;
-            if (e.Type is "StateExited" or "StateFailed" && entered.TryGetValue(e.StateName, out var start))
-                md.AppendLine($"| {e.StateName}{(e.Type == "StateFailed" ? " (failed)" : "")} | {(start - result.Execution.History[0].Timestamp).TotalSeconds:0.0} | {(e.Timestamp - start).TotalSeconds:0.00} |");
-        }
-
+        var started = result.Execution.History.Count > 0 ? result.Execution.History[0].Timestamp : DateTimeOffset.MinValue;
+        foreach (var (state, entered, duration, failed) in result.Execution.StateDurations())
+            md.AppendLine($"| {state}{(failed ? " (failed)" : "")} | {(entered - started).TotalSeconds:0.0} | {duration.TotalSeconds:0.00} |");
         var c = result.Cost;
         md.AppendLine().AppendLine("## What orchestrating this run would cost in the cloud").AppendLine();
         md.AppendLine($"- {c.StateTransitions} state transitions × ${CostEstimate.PricePerThousandTransitions}/1,000 = ${c.StepFunctionsUsd:0.00000}");
