@@ -61,7 +61,11 @@ public static class RunCommand
 
     private static async Task<int> RunAsync(LocalRunOptions options, CancellationToken cancellationToken)
     {
-        var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()));
+        ProgressTask? state = null;
+        var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()))
+        {
+            OnTuningTrial = (done, total) => { if (state is not null) state.Description = $"TuneHyperparameters: trial {done}/{total} (XGBoost 1.7.4)"; },
+        };
         LocalRunResult? result = null;
         var notifications = new List<(string Subject, string Message)>();
         await AnsiConsole.Progress()
@@ -70,14 +74,13 @@ public static class RunCommand
             .StartAsync(async progress =>
             {
                 var overall = progress.AddTask("[bold]retraining[/]", maxValue: 40);
-                var state = progress.AddTask("starting", maxValue: 1);
+                state = progress.AddTask("starting", maxValue: 1);
                 result = await workflow.RunAsync(options, e =>
                 {
                     if (e.Type == "StateEntered" && e.StateName is not null)
                     {
                         overall.Increment(1);
                         state.Description = Markup.Escape(e.StateName);
-                        if (e.StateName is "TuneHyperparameters" or "TrainSingleModel") state.Description += " (XGBoost 1.7.4)";
                     }
                     if (e.Type == "StateRetried") state.Description = Markup.Escape($"{e.StateName} (retrying)");
                 }, (subject, message) => notifications.Add((subject, message)), cancellationToken);

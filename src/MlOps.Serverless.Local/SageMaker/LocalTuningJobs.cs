@@ -34,6 +34,9 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
     /// <summary>Called after each tuning job with its load and total times (the benchmark prints them).</summary>
     public Action<TuningTimings>? ReportTimings { get; set; }
 
+    /// <summary>Called as each trial finishes: (trials done, trials in all). Local mode shows it as progress.</summary>
+    public Action<int, int>? ReportTrial { get; set; }
+
     public async Task<JsonObject> CreateAsync(JsonNode? request, CancellationToken cancellationToken)
     {
         var name = Name(request, "HyperParameterTuningJobName", maxLength: 32);
@@ -85,12 +88,14 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
             }
             if (plan.Parallel > 1) PrepareSharedMatrix(HyperParameters(0), data);
             var loaded = clock.Elapsed;
+            var done = 0;
             results = TrialScheduler.Run(candidates.Count, plan, (i, threads) =>
             {
                 var hyperParameters = HyperParameters(i);
                 var job = training.RunAsync(TrialName(name, i), hyperParameters, definition, data, threads, DateTimeOffset.UtcNow, arn, cancellationToken)
                     .GetAwaiter().GetResult();
                 var summary = Summary(job, candidates[i], objectiveType, objectiveMetric, name);
+                ReportTrial?.Invoke(Interlocked.Increment(ref done), candidates.Count);
                 return summary;
             }, i => TrialScheduler.XgboostCost(candidates[i]), cancellationToken);
             ReportTimings?.Invoke(new TuningTimings(name, loaded, clock.Elapsed, data.TrainRows, data.ValidationRows, data.Features, plan.Parallel, plan.ThreadsPerTrial));

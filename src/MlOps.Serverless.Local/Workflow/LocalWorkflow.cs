@@ -41,6 +41,9 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
 
     public IReadOnlyDictionary<string, int>? RetryIntervalOverridesMs { get; init; }
 
+    /// <summary>Tuning progress: (trials done, trials in all).</summary>
+    public Action<int, int>? OnTuningTrial { get; init; }
+
     public async Task<LocalRunResult> RunAsync(LocalRunOptions options, Action<ExecutionEvent>? onEvent = null,
         Action<string, string>? onNotification = null, CancellationToken cancellationToken = default)
     {
@@ -61,6 +64,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         using var athena = new LocalAthenaAdapter(layout.S3Root, LocalLayout.RawBucket, LocalLayout.WorkBucket);
         var sageMaker = new SageMakerAdapter(store, layout.SageMakerState, new LocalAwsIdentity(LocalLayout.Region, LocalLayout.Account),
             new StructuredLog("LocalSageMaker", logs));
+        sageMaker.Tuning.ReportTrial = OnTuningTrial;
         var sns = new SnsAdapter(Path.Combine(runFolder, "notifications.jsonl"), onNotification);
         var tasks = DecorateTasks(new LocalTaskDispatcher([lambda, athena, sageMaker, sns]));
 
