@@ -142,6 +142,9 @@ public sealed record StackSettings
             throw new InvalidConfiguration($"context 'mlflowTrackingUri': '{MlflowTrackingUri}' looks like an ARN but not a SageMaker MLflow tracking server ARN (arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME)");
         if (MlflowTrackingUri is { } uri && !MlflowIsSageMaker && !(uri.StartsWith("https://", StringComparison.Ordinal) || uri.StartsWith("http://", StringComparison.Ordinal)))
             throw new InvalidConfiguration($"context 'mlflowTrackingUri': '{uri}' must be an http(s) URL of an MLflow server or a SageMaker MLflow tracking server ARN");
+        // Credentials in the URL would land in the Lambda environment and the template; refuse without quoting them.
+        if (MlflowTrackingUri is { } withUser && !MlflowIsSageMaker && Uri.TryCreate(withUser, UriKind.Absolute, out var parsed) && parsed.UserInfo.Length > 0)
+            throw new InvalidConfiguration("context 'mlflowTrackingUri' carries credentials in the URL (scheme://***@host); put them in the SSM parameter named by 'mlflowCredentialsParameter'");
         if (MlflowCredentialsParameter is not null && MlflowTrackingUri is null)
             throw new InvalidConfiguration("context 'mlflowCredentialsParameter' is set but 'mlflowTrackingUri' is not; the credentials belong to a tracking server");
         // The prepare-run stage applies these on every run; a typo must fail the synth, not the first run.

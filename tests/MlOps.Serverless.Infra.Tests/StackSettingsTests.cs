@@ -34,6 +34,14 @@ public sealed class StackSettingsTests
     }
 
     [Fact]
+    public void Credentials_in_the_tracking_url_are_refused_without_quoting_them()
+    {
+        var error = Assert.Throws<InvalidConfiguration>(() => From(("mlflowTrackingUri", "https://ml-user:s3cret-pw@mlflow.example.com")));
+        Assert.Contains("mlflowCredentialsParameter", error.Message);
+        Assert.DoesNotContain("s3cret-pw", error.Message);
+    }
+
+    [Fact]
     public void Pipeline_settings_may_be_an_object_in_cdk_json() =>
         Assert.Equal(20, (int?)From(("pipelineSettings", new Dictionary<string, object> { ["tuning.maxJobs"] = 20 })).PipelineSettings["tuning.maxJobs"]);
 

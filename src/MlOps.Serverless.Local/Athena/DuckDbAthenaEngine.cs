@@ -226,7 +226,7 @@ public sealed class DuckDbAthenaEngine : IDisposable
                     ? $"CASE WHEN {Quote(n)} IS NULL THEN NULL ELSE {Quote(n)} || chr(13) END AS {Quote(n)}"
                     : Quote(n));
                 return $"SELECT {string.Join(", ", select)}, {projection} FROM read_csv({list}, header = false, skip = 1, auto_detect = false, " +
-                       $"columns = {columns}, delim = ',', quote = '\"', escape = '\\', new_line = '\\n', null_padding = true, strict_mode = false, all_varchar = true)";
+                       $"columns = {columns}, delim = ',', quote = '\"', escape = '\\', new_line = '\\n', null_padding = true, strict_mode = false, ignore_errors = true, all_varchar = true)";
             }
             case TableFormat.Parquet:
                 return $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM read_parquet({list})";
