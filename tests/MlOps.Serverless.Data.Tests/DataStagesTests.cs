@@ -40,18 +40,22 @@ public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStag
     }
 
     [Fact]
-    public void Train_and_validation_are_label_first_csv_with_every_feature_column()
+    public void Train_and_validation_are_label_then_wmae_weight_csv_with_every_feature_column()
     {
         var train = Rows(o => o.TrainUri);
         var validation = Rows(o => o.ValidationUri);
 
         Assert.NotEmpty(train);
         Assert.NotEmpty(validation);
-        Assert.All(train.Concat(validation), r => Assert.Equal(1 + DataCatalog.FeatureColumns.Count, r.Length));
+        Assert.All(train.Concat(validation), r => Assert.Equal(2 + DataCatalog.FeatureColumns.Count, r.Length));
         Assert.All(train.Concat(validation), r => double.Parse(r[0], CultureInfo.InvariantCulture));
+        // The second column is the instance weight (csv_weights=1): WMAE's 5 for holiday weeks, 1 otherwise.
+        var holiday = Index("is_holiday") + 2;
+        Assert.All(train.Concat(validation), r => Assert.Equal(r[holiday] == "1" ? "5" : "1", r[1]));
+        Assert.Contains(train, r => r[1] == "5");
         // Validation rows are the 26 weeks before the test weeks: read their week from the calendar columns.
-        var year = Index("year") + 1;
-        var week = Index("week_of_year") + 1;
+        var year = Index("year") + 2;
+        var week = Index("week_of_year") + 2;
         var validationWeeks = validation.Select(r => (r[year], r[week])).Distinct().Count();
         Assert.Equal(26, validationWeeks);
     }
@@ -97,6 +101,25 @@ public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStag
     }
 
     [Fact]
+    public void Growth26_is_the_origins_26_week_level_over_the_same_26_weeks_a_year_earlier()
+    {
+        // Test rows' origin is week 116 (the last validation week): levels over weeks 91..116 and 39..64.
+        var features = TestRow($"1_1_{Week(130):yyyy-MM-dd}");
+        double Level(int from, int to) => Enumerable.Range(from, to - from + 1).Select(w => SalesOrNull(1, 1, Week(w)))
+            .Where(v => v is not null).Average(v => v!.Value);
+        var expected = Math.Clamp(Level(91, 116) / Level(39, 64), -10, 10);
+
+        Assert.Equal(expected, double.Parse(features["growth26"], CultureInfo.InvariantCulture), 4);
+        Assert.NotEqual(double.Parse(features["growth"], CultureInfo.InvariantCulture), double.Parse(features["growth26"], CultureInfo.InvariantCulture));
+    }
+
+    private double? SalesOrNull(int store, int dept, DateOnly week) =>
+        fixture.Sample.Sales.Split("\r\n").Skip(1).Select(l => l.Split(','))
+            .Where(f => f[0] == store.ToString(CultureInfo.InvariantCulture) && f[1] == dept.ToString(CultureInfo.InvariantCulture)
+                        && f[2] == week.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture))
+            .Select(f => (double?)double.Parse(f[3], CultureInfo.InvariantCulture)).SingleOrDefault();
+
+    [Fact]
     public void Calendar_holiday_and_markdown_features_come_from_the_parsed_day_first_dates()
     {
         var features = TestRow("1_1_2012-09-07"); // Labor Day week; DD/MM would read 09/07 as 9 July
@@ -111,10 +134,11 @@ public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStag
     public void Missing_markdowns_are_zero_and_inactive_before_november_2011()
     {
         var train = Rows(o => o.TrainUri);
-        var early = train.Where(r => r[Index("year") + 1] == "2010").ToList();
+        // Train rows: label, weight, then the features.
+        var early = train.Where(r => r[Index("year") + 2] == "2010").ToList();
 
         Assert.NotEmpty(early);
-        Assert.All(early, r => Assert.Equal((0.0, "0"), (double.Parse(r[Index("markdown1") + 1], CultureInfo.InvariantCulture), r[Index("markdown_active") + 1])));
+        Assert.All(early, r => Assert.Equal((0.0, "0"), (double.Parse(r[Index("markdown1") + 2], CultureInfo.InvariantCulture), r[Index("markdown_active") + 2])));
     }
 
     [Fact]

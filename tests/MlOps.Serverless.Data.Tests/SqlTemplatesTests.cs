@@ -74,7 +74,9 @@ public class SqlTemplatesTests
     {
         var columns = string.Join(", ", DataCatalog.FeatureColumns.Select(c => "\"" + c.Name + "\""));
 
-        Assert.Contains("SELECT label, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitTrain, SqlTemplates.TokenValues(SampleRun())));
+        // Train and validation: label, the instance weight (csv_weights=1), then the features.
+        Assert.Contains("SELECT label, weight, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitTrain, SqlTemplates.TokenValues(SampleRun())));
+        Assert.Contains("SELECT label, weight, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitValidation, SqlTemplates.TokenValues(SampleRun())));
         Assert.Contains("SELECT record_id, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitTestFeatures, SqlTemplates.TokenValues(SampleRun())));
     }
 

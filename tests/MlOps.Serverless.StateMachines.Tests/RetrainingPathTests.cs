@@ -101,7 +101,7 @@ public sealed class RetrainingPathTests
         Assert.Equal("Bayesian", (string?)config["Strategy"]);
         Assert.Equal(20, (int)config["ResourceLimits"]!["MaxNumberOfTrainingJobs"]!);
         Assert.Equal(4, (int)config["ResourceLimits"]!["MaxParallelTrainingJobs"]!);
-        Assert.Equal("validation:rmse", (string?)config["HyperParameterTuningJobObjective"]!["MetricName"]);
+        Assert.Equal("validation:mae", (string?)config["HyperParameterTuningJobObjective"]!["MetricName"]);
         Assert.Equal("0.01", (string?)config["ParameterRanges"]!["ContinuousParameterRanges"]![0]!["MinValue"]);
         var definition = request["TrainingJobDefinition"]!;
         Assert.True((bool)definition["EnableManagedSpotTraining"]!);

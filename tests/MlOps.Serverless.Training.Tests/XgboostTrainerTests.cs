@@ -85,6 +85,34 @@ public sealed class XgboostTrainerTests
     }
 
     [Fact]
+    public void Validation_mae_with_csv_weights_is_the_weighted_mean_absolute_error_as_wmae()
+    {
+        // Label, weight (holiday weeks 5), one feature: the pipeline's train/validation layout.
+        var rows = TestData.Rows(600, 7);
+        var lines = rows.Select((r, i) => (Csv: TestData.Csv([r]).TrimEnd('\n', '\r'), Weight: i % 7 == 0 ? 5 : 1)).ToList();
+        var csv = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines.Select(l =>
+        {
+            var comma = l.Csv.IndexOf(',');
+            return $"{l.Csv[..comma]},{l.Weight}{l.Csv[comma..]}";
+        })));
+        var matrix = CsvMatrixReader.Read([new CsvMatrixReader.Part("v.csv", new MemoryStream(csv), Compression.None)], labelled: true, weighted: true);
+        using var train = DMatrix.FromMatrix(Matrix(1500, 1));
+        using var validation = DMatrix.FromMatrix(matrix);
+        var hp = XgboostHyperParameters.Parse(new Dictionary<string, string>
+        {
+            ["num_round"] = "20", ["max_depth"] = "4", ["eta"] = "0.3", ["eval_metric"] = "rmse,mae", ["csv_weights"] = "1",
+        });
+        using var outcome = XgboostTrainer.Train(hp, train, validation, threads: 1);
+
+        var predicted = outcome.Model.Predict(validation);
+        var weights = matrix.Weights!;
+        var wmae = Enumerable.Range(0, matrix.Rows).Sum(i => weights[i] * Math.Abs(matrix.Labels[i] - predicted[i])) / weights.Sum();
+        var mae = Enumerable.Range(0, matrix.Rows).Average(i => Math.Abs(matrix.Labels[i] - predicted[i]));
+        Assert.Equal(wmae, outcome.FinalMetrics["validation:mae"], 3);
+        Assert.NotEqual(Math.Round(mae, 3), Math.Round(outcome.FinalMetrics["validation:mae"], 3));
+    }
+
+    [Fact]
     public void Model_artifact_is_a_tar_gz_holding_xgboost_model_that_predicts_like_the_trained_booster()
     {
         using var train = DMatrix.FromMatrix(Matrix(500, 5));

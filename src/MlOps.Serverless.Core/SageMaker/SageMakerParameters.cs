@@ -27,8 +27,10 @@ public sealed record SageMakerParameters(
         var all = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["objective"] = t.Objective,
-            ["eval_metric"] = "rmse",
+            ["eval_metric"] = EvalMetrics(config.Tuning.ObjectiveMetric),
             ["tree_method"] = "hist",
+            // The train/validation splits carry the instance weight (WMAE: holiday 5 / 1) in the second column.
+            ["csv_weights"] = "1",
             ["num_round"] = Text(h.NumRound),
             ["max_depth"] = Text(h.MaxDepth),
             ["eta"] = Text(h.Eta),
@@ -51,6 +53,16 @@ public sealed record SageMakerParameters(
         var stopping = new StoppingCondition(t.MaxRuntimeSeconds, t.UseSpotInstances ? t.MaxWaitSeconds : null);
         return new SageMakerParameters(XgboostImageUris.For(region, t.XgboostVersion), JobNames.For(runId),
             statics, new Dictionary<string, string>(all, StringComparer.Ordinal), ranges, stopping);
+    }
+
+    /// <summary>
+    /// rmse and mae, the tuning objective's metric last: the container early-stops a single training job on the
+    /// last validation metric, and a tuning job's trials need the objective among the evaluated metrics.
+    /// </summary>
+    private static string EvalMetrics(string objectiveMetric)
+    {
+        var objective = objectiveMetric[(objectiveMetric.IndexOf(':') + 1)..];
+        return string.Join(',', new[] { "rmse", "mae" }.Where(m => m != objective).Append(objective));
     }
 
     private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);

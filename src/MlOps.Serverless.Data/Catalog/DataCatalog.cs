@@ -85,6 +85,8 @@ public static class DataCatalog
         new("r_level8", "double"), new("r_level8_year_ago", "double"), new("r_level4", "double"), new("r_last", "double"),
         new("growth", "double"), new("r_lag52_adjusted", "double"), new("d_lag52", "double"), new("d_lag52_adjusted", "double"),
         new("store_growth", "double"), new("r_lag52_store_adjusted", "double"),
+        new("growth26", "double"), new("r_lag52_adjusted26", "double"), new("r_lag52_growth26", "double"),
+        new("store_growth26", "double"), new("r_lag52_store_growth26", "double"),
     ];
 
     /// <summary>One row per (store, dept, week) of every split, written once per run as Parquet; the split queries read it.</summary>

@@ -107,6 +107,8 @@ running_lags AS (
          lag(run_abs, 52) OVER (PARTITION BY store, dept ORDER BY wk) AS abs_52, lag(run_count, 52) OVER (PARTITION BY store, dept ORDER BY wk) AS count_52,
          lag(run_sum, 50) OVER (PARTITION BY store, dept ORDER BY wk) AS sum_50, lag(run_count, 50) OVER (PARTITION BY store, dept ORDER BY wk) AS count_50,
          lag(run_sum, 52) OVER (PARTITION BY store, dept ORDER BY wk) AS sum_52,
+         lag(run_sum, 26) OVER (PARTITION BY store, dept ORDER BY wk) AS sum_26, lag(run_count, 26) OVER (PARTITION BY store, dept ORDER BY wk) AS count_26,
+         lag(run_sum, 78) OVER (PARTITION BY store, dept ORDER BY wk) AS sum_78, lag(run_count, 78) OVER (PARTITION BY store, dept ORDER BY wk) AS count_78,
          lag(run_sum, 55) OVER (PARTITION BY store, dept ORDER BY wk) AS sum_55, lag(run_count, 55) OVER (PARTITION BY store, dept ORDER BY wk) AS count_55,
          lag(run_sum, 60) OVER (PARTITION BY store, dept ORDER BY wk) AS sum_60, lag(run_count, 60) OVER (PARTITION BY store, dept ORDER BY wk) AS count_60,
          lag(weekly_sales, 50) OVER (PARTITION BY store, dept ORDER BY wk) AS lag50,
@@ -126,6 +128,8 @@ history AS (
          (run_sum - coalesce(sum_8, 0)) / nullif(run_count - coalesce(count_8, 0), 0) AS level8,
          (sum_52 - coalesce(sum_60, 0)) / nullif(count_52 - coalesce(count_60, 0), 0) AS level8_year_ago,
          (run_sum - coalesce(sum_4, 0)) / nullif(run_count - coalesce(count_4, 0), 0) AS level4,
+         (run_sum - coalesce(sum_26, 0)) / nullif(run_count - coalesce(count_26, 0), 0) AS level26,
+         (sum_52 - coalesce(sum_78, 0)) / nullif(count_52 - coalesce(count_78, 0), 0) AS level26_year_ago,
          lag50, lag51, lag52, lag53, lag54,
          (sum_50 - coalesce(sum_55, 0)) / nullif(count_50 - coalesce(count_55, 0), 0) AS lag52_mean5,
          lag104
@@ -144,7 +148,7 @@ targets AS (
 rows_with_origin AS (
   SELECT t.*, o.history_weeks AS origin_history_weeks, greatest(coalesce(o.level52_abs, 0), 10) AS scale,
          o.level8 AS origin_level8, o.level8_year_ago AS origin_level8_year_ago, o.level4 AS origin_level4,
-         o.weekly_sales AS origin_sales
+         o.weekly_sales AS origin_sales, o.level26 AS origin_level26, o.level26_year_ago AS origin_level26_year_ago
   FROM targets t
   LEFT JOIN history o ON o.store = t.store AND o.dept = t.dept AND o.wk = t.origin
   -- forecast only series still selling in the last year
@@ -155,7 +159,9 @@ assembled AS (
          f.markdown_active, f.cpi, f.unemployment, f.is_holiday, st.store_type, st.store_size,
          coalesce(r.sale_date, f.feature_date) AS row_date,
          CASE WHEN abs(r.origin_level8_year_ago) >= 1
-              THEN least(greatest(r.origin_level8 / r.origin_level8_year_ago, -10), 10) END AS growth
+              THEN least(greatest(r.origin_level8 / r.origin_level8_year_ago, -10), 10) END AS growth,
+         CASE WHEN abs(r.origin_level26_year_ago) >= 1
+              THEN least(greatest(r.origin_level26 / r.origin_level26_year_ago, -10), 10) END AS growth26
   FROM rows_with_origin r
   JOIN store_weeks f ON f.store = r.store AND f.wk = r.wk
   LEFT JOIN stores st ON st.store = r.store
@@ -171,8 +177,12 @@ department_weeks AS (
 ),
 -- The store's level change over all its departments: a less noisy trend than one series' own.
 store_weeks_growth AS (
-  SELECT store, wk, sum(origin_level8) / nullif(sum(origin_level8_year_ago), 0) AS store_growth
-  FROM assembled WHERE origin_level8 IS NOT NULL AND origin_level8_year_ago IS NOT NULL GROUP BY store, wk
+  SELECT store, wk,
+         sum(CASE WHEN origin_level8_year_ago IS NOT NULL THEN origin_level8 END)
+           / nullif(sum(CASE WHEN origin_level8 IS NOT NULL THEN origin_level8_year_ago END), 0) AS store_growth,
+         sum(CASE WHEN origin_level26_year_ago IS NOT NULL THEN origin_level26 END)
+           / nullif(sum(CASE WHEN origin_level26 IS NOT NULL THEN origin_level26_year_ago END), 0) AS store_growth26
+  FROM assembled GROUP BY store, wk
 )
 SELECT
   CAST(a.store AS varchar) || '_' || CAST(a.dept AS varchar) || '_' || CAST(row_date AS varchar) AS record_id,
@@ -214,7 +224,12 @@ SELECT
   coalesce(round(d.d_lag52, 4), -999) AS d_lag52,
   coalesce(round(d.d_lag52_adjusted, 4), -999) AS d_lag52_adjusted,
   coalesce(round(least(greatest(g.store_growth, -10), 10), 4), -999) AS store_growth,
-  coalesce(round(lag52_mean5 * least(greatest(g.store_growth, 0), 10) / scale, 4), -999) AS r_lag52_store_adjusted
+  coalesce(round(lag52_mean5 * least(greatest(g.store_growth, 0), 10) / scale, 4), -999) AS r_lag52_store_adjusted,
+  coalesce(round(growth26, 4), -999) AS growth26,
+  coalesce(round((lag52 + origin_level26 - origin_level26_year_ago) / scale, 4), -999) AS r_lag52_adjusted26,
+  coalesce(round(lag52_mean5 * least(greatest(growth26, 0), 10) / scale, 4), -999) AS r_lag52_growth26,
+  coalesce(round(least(greatest(g.store_growth26, -10), 10), 4), -999) AS store_growth26,
+  coalesce(round(lag52_mean5 * least(greatest(g.store_growth26, 0), 10) / scale, 4), -999) AS r_lag52_store_growth26
 FROM assembled a
 JOIN department_weeks d ON d.dept = a.dept AND d.wk = a.wk
 LEFT JOIN store_weeks_growth g ON g.store = a.store AND g.wk = a.wk

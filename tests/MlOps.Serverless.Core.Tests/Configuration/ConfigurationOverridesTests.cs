@@ -13,7 +13,7 @@ public sealed class ConfigurationOverridesTests
     {
         var c = PipelineConfiguration.Defaults;
         Assert.Empty(ConfigurationValidator.Problems(c));
-        Assert.Equal(("1.7-1", "Bayesian", 20, 4, "validation:rmse"), (c.Training.XgboostVersion, c.Tuning.Strategy, c.Tuning.MaxJobs, c.Tuning.MaxParallelJobs, c.Tuning.ObjectiveMetric));
+        Assert.Equal(("1.7-1", "Bayesian", 20, 4, "validation:mae"), (c.Training.XgboostVersion, c.Tuning.Strategy, c.Tuning.MaxJobs, c.Tuning.MaxParallelJobs, c.Tuning.ObjectiveMetric));
         Assert.True(c.Training.UseSpotInstances);
     }
 

@@ -18,6 +18,22 @@ public sealed class SageMakerParametersTests
         Assert.Equal(7200, p.StoppingCondition.MaxWaitTimeInSeconds);
     }
 
+    [Theory]
+    [InlineData("validation:mae", "rmse,mae")]
+    [InlineData("validation:rmse", "mae,rmse")]
+    public void Training_reads_the_weight_column_and_evaluates_the_tuning_objective_last(string objectiveMetric, string evalMetric)
+    {
+        var config = PipelineConfiguration.Defaults with { Tuning = new TuningSettings { ObjectiveMetric = objectiveMetric } };
+        var p = SageMakerParameters.From(config, "us-east-1", "run-1");
+
+        // The train/validation splits put the WMAE weight second; the tuner's trials and the single job both need it.
+        Assert.Equal("1", p.StaticHyperParameters["csv_weights"]);
+        Assert.Equal("1", p.HyperParameters["csv_weights"]);
+        // The container early-stops a single job on the last metric, so the objective's metric goes last.
+        Assert.Equal(evalMetric, p.StaticHyperParameters["eval_metric"]);
+        Assert.Equal(evalMetric, p.HyperParameters["eval_metric"]);
+    }
+
     [Fact]
     public void Without_spot_training_there_is_no_max_wait()
     {
