@@ -23,10 +23,11 @@ public static class BenchCommand
             var root = parse.GetValue(output)!.FullName;
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
             var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()));
-            var ok = await MeasureAsync("default sample", workflow, new LocalRunOptions(root), cancellationToken);
+            // Separate local accounts: a champion registered on the sample must not judge the real data's model.
+            var ok = await MeasureAsync("default sample", workflow, new LocalRunOptions(Path.Combine(root, "sample")), cancellationToken);
             if (parse.GetValue(data) is { } folder)
                 ok &= await MeasureAsync($"{folder.Name}, {parse.GetValue(trials)} tuning jobs", workflow,
-                    new LocalRunOptions(root, folder.FullName, new JsonObject { ["tuning.maxJobs"] = parse.GetValue(trials), ["tuning.maxParallelJobs"] = Math.Min(4, parse.GetValue(trials)) }),
+                    new LocalRunOptions(Path.Combine(root, "data"), folder.FullName, new JsonObject { ["tuning.maxJobs"] = parse.GetValue(trials), ["tuning.maxParallelJobs"] = Math.Min(4, parse.GetValue(trials)) }),
                     cancellationToken);
             return ok ? 0 : 1;
         });

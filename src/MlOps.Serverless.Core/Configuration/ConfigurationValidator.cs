@@ -44,6 +44,7 @@ public static class ConfigurationValidator
         Require(h.Subsample > 0 && h.Subsample <= 1, "training.hyperParameters.subsample", "a number in (0, 1]", h.Subsample);
         Require(h.ColsampleBytree > 0 && h.ColsampleBytree <= 1, "training.hyperParameters.colsampleBytree", "a number in (0, 1]", h.ColsampleBytree);
         Require(h.Alpha >= 0 && double.IsFinite(h.Alpha), "training.hyperParameters.alpha", "a number >= 0", h.Alpha);
+        Require(h.MaxBin is >= 2 and <= 1024, "training.hyperParameters.maxBin", "an integer in [2, 1024]", h.MaxBin);
         Require(h.MinChildWeight >= 0 && double.IsFinite(h.MinChildWeight), "training.hyperParameters.minChildWeight", "a number >= 0", h.MinChildWeight);
 
         var u = c.Tuning;

@@ -38,6 +38,7 @@ public sealed record SageMakerParameters(
             ["colsample_bytree"] = Text(h.ColsampleBytree),
             ["alpha"] = Text(h.Alpha),
             ["min_child_weight"] = Text(h.MinChildWeight),
+            ["max_bin"] = Text(h.MaxBin),
         };
         if (t.EarlyStoppingRounds > 0) all["early_stopping_rounds"] = Text(t.EarlyStoppingRounds);
         var statics = all.Where(p => !tuned.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);

@@ -105,11 +105,29 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
             foreach (var o in objects)
             {
                 var source = new S3Location(prefix.Bucket, o.Key);
-                var lines = await ReadLinesAsync(source, compression, cancellationToken);
-                var text = Transform(booster, lines, inputFilter, outputFilter, join == "Input", source.ToString());
-                await s3.PutAsync(output.Child(o.Key[baseKey.Length..] + ".out"), new MemoryStream(Encoding.UTF8.GetBytes(text)), accept, cancellationToken);
+                // Mini-batches, as the container receives them: memory stays bounded by the batch, not the file.
+                using var buffer = new MemoryStream();
+                await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))
+                {
+                    var batch = new List<string>(BatchLines);
+                    var firstLine = 1;
+                    async Task Flush()
+                    {
+                        await writer.WriteAsync(Transform(booster, batch, inputFilter, outputFilter, join == "Input", source.ToString(), firstLine));
+                        firstLine += batch.Count;
+                        records += batch.Count;
+                        batch.Clear();
+                    }
+                    await foreach (var line in ReadLinesAsync(source, compression, cancellationToken))
+                    {
+                        batch.Add(line);
+                        if (batch.Count == BatchLines) await Flush();
+                    }
+                    if (batch.Count > 0) await Flush();
+                }
+                buffer.Position = 0;
+                await s3.PutAsync(output.Child(o.Key[baseKey.Length..] + ".out"), buffer, accept, cancellationToken);
                 files++;
-                records += lines.Count;
             }
         }
         catch (WorkflowError e)
@@ -147,19 +165,23 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
         return jobs.Get(Kind, name) ?? throw NotFound($"Could not find requested job with name {name}");
     }
 
+    /// <summary>Records per mini-batch (SageMaker batches by MaxPayloadInMB; the size only bounds memory here).</summary>
+    public const int BatchLines = 8192;
+
     /// <summary>Predicts every line and renders the output records (one per line, in input order).</summary>
-    public static string Transform(Booster model, IReadOnlyList<string> lines, CsvJsonPathFilter inputFilter, CsvJsonPathFilter outputFilter, bool joinInput, string where)
+    public static string Transform(Booster model, IReadOnlyList<string> lines, CsvJsonPathFilter inputFilter, CsvJsonPathFilter outputFilter, bool joinInput, string where,
+        int firstLine = 1)
     {
         var records = lines.Select(l => l.Split(',')).ToList();
         var width = -1;
         var features = new List<float>(records.Count * 8);
         for (var r = 0; r < records.Count; r++)
         {
-            var selected = inputFilter.Apply(records[r], $"{where} line {r + 1}");
+            var selected = inputFilter.Apply(records[r], $"{where} line {firstLine + r}");
             if (width < 0) width = selected.Count;
             else if (selected.Count != width)
-                throw new InvalidTrainingData($"{where} line {r + 1}: {selected.Count} columns after InputFilter {inputFilter.Expression}, earlier lines have {width}");
-            foreach (var value in selected) features.Add(ParseFeature(value, where, r + 1));
+                throw new InvalidTrainingData($"{where} line {firstLine + r}: {selected.Count} columns after InputFilter {inputFilter.Expression}, earlier lines have {width}");
+            foreach (var value in selected) features.Add(ParseFeature(value, where, firstLine + r));
         }
         var output = new StringBuilder();
         if (records.Count == 0) return "";
@@ -169,7 +191,7 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
         {
             var prediction = predictions[r].ToString("R", CultureInfo.InvariantCulture);
             IReadOnlyList<string> record = joinInput ? [.. records[r], prediction] : [prediction];
-            output.Append(string.Join(',', outputFilter.Apply(record, $"{where} line {r + 1} (output)"))).Append('\n');
+            output.Append(string.Join(',', outputFilter.Apply(record, $"{where} line {firstLine + r} (output)"))).Append('\n');
         }
         return output.ToString();
     }
@@ -201,23 +223,27 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
         }
     }
 
-    private async Task<List<string>> ReadLinesAsync(S3Location source, Compression compression, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<string> ReadLinesAsync(S3Location source, Compression compression,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var stream = await s3.OpenReadAsync(source, cancellationToken) ?? throw new InvalidTrainingData($"{source} disappeared while reading");
         await using (stream)
         {
-            try
+            Stream content = compression == Compression.Gzip ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+            using var reader = new StreamReader(content, Encoding.UTF8);
+            while (true)
             {
-                Stream content = compression == Compression.Gzip ? new GZipStream(stream, CompressionMode.Decompress) : stream;
-                using var reader = new StreamReader(content, Encoding.UTF8);
-                var lines = new List<string>();
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
-                    if (line.Length > 0) lines.Add(line);
-                return lines;
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidTrainingData($"{source}: not a gzip stream ({e.Message}); check TransformInput.CompressionType");
+                string? line;
+                try
+                {
+                    line = await reader.ReadLineAsync(cancellationToken);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new InvalidTrainingData($"{source}: not a gzip stream ({e.Message}); check TransformInput.CompressionType");
+                }
+                if (line is null) yield break;
+                if (line.Length > 0) yield return line;
             }
         }
     }
