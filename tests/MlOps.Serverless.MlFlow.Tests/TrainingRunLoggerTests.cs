@@ -111,7 +111,7 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
         var root = Samples.TempDir();
         var store = new LocalFolderObjectStore(root);
         var curves = """{"train-rmse":[5,4,3],"validation-rmse":[6,5.5,5.2]}""";
-        await store.PutAsync(new S3Location("work", "runs/exec/curves/tune-a-002-abcd.json"), new MemoryStream(Encoding.UTF8.GetBytes(curves)), "application/json");
+        await store.PutAsync(new S3Location("work", "runs/exec/curves/tune-a-002-abcd/output/metric-curves.json"), new MemoryStream(Encoding.UTF8.GetBytes(curves)), "application/json");
         using var client = Samples.Client(_server.BaseUri);
         var output = await new TrainingRunLogger(client, store).LogAsync(Samples.Training(jobs: 2, curvesUri: "s3://work/runs/exec/curves/"));
 

@@ -279,14 +279,16 @@ public sealed class TrainingRunLogger(MlflowClient client, IObjectStore? curves 
     };
 
     /// <summary>
-    /// Per-round curves from <c>{curvesUri}{jobName}.json</c>: an object mapping a metric name to the values of
+    /// Per-round curves from <c>{curvesUri}{jobName}/output/metric-curves.json</c> (beside the job's model, where
+    /// local training writes them; SageMaker's container writes none, so cloud runs log final metrics only):
+    /// an object mapping a metric name to the values of
     /// rounds 0..n-1 (<c>{"train-rmse":[...],"validation-rmse":[...]}</c>), optionally under <c>"metrics"</c>.
     /// A missing file means no curves for that job.
     /// </summary>
     private async Task<IReadOnlyList<MlflowMetric>> CurvesAsync(string? curvesUri, string jobName, long stamp, CancellationToken ct)
     {
         if (curves is null || string.IsNullOrEmpty(curvesUri)) return [];
-        var location = S3Location.Parse(curvesUri).Child(jobName + ".json");
+        var location = S3Location.Parse(curvesUri).Child($"{jobName}/output/metric-curves.json");
         await using var stream = await curves.OpenReadAsync(location, ct);
         if (stream is null) return [];
         Dictionary<string, JsonElement>? doc;

@@ -80,7 +80,12 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "predictions"), "*.out"));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "forecast"), "*.out"));
         Assert.True(File.Exists(Path.Combine(outputs, "quality", "report.json")));
-        Assert.True(File.Exists(Path.Combine(outputs, "mlflow-outbox", "training.json")), "without a tracking server MLflow payloads are kept");
+        var outbox = Path.Combine(outputs, "mlflow-outbox", "training.json");
+        Assert.True(File.Exists(outbox), "without a tracking server MLflow payloads are kept");
+        var curvesUri = (string)JsonNode.Parse(File.ReadAllText(outbox))!["input"]!["training"]!["curvesUri"]!;
+        var bestJob = (string)summary["bestTrainingJob"]!;
+        Assert.True(File.Exists(RunReport.LocalPath(new LocalLayout(_root), $"{curvesUri}{bestJob}/output/metric-curves.json")),
+            "the per-round curves MLflow logs sit where the training result points");
         Assert.True(result.Cost.StateTransitions >= path.Count);
 
         var second = await RunAsync("e2e-second");
