@@ -80,9 +80,9 @@ public static class TrainingCommands
             var started = DateTimeOffset.Parse(job!["TrainingStartTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
             var ended = DateTimeOffset.Parse(job["TrainingEndTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
             var tuned = string.Join(" ", job["TunedHyperParameters"]!.AsObject().Select(p => $"{p.Key}={p.Value}"));
-            var objective = job["FinalHyperParameterTuningJobObjectiveMetric"]?["Value"]?.GetValue<double>();
+            var objective = job["FinalHyperParameterTuningJobObjectiveMetric"];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {job["TrainingJobName"]}  {(ended - started).TotalMilliseconds,7:0} ms  validation:rmse {objective,9:0.0000}  {tuned}"));
+                $"  {job["TrainingJobName"]}  {(ended - started).TotalMilliseconds,7:0} ms  {objective?["MetricName"]} {objective?["Value"]?.GetValue<double>(),9:0.0000}  {tuned}"));
         }
         Print($"tuning total ({trials} trials, incl. load)", tuningTime);
         // CPU time well under cores × wall time means other processes shared the cores during the run.
@@ -90,7 +90,8 @@ public static class TrainingCommands
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"process CPU time so far {self.TotalProcessorTime.TotalSeconds:0.0} s; 1-min load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a")}"));
         var best = tuning["BestTrainingJob"]!;
-        Console.WriteLine($"best: {best["TrainingJobName"]} validation:rmse {best["FinalHyperParameterTuningJobObjectiveMetric"]!["Value"]}");
+        var bestObjective = best["FinalHyperParameterTuningJobObjectiveMetric"]!;
+        Console.WriteLine($"best: {best["TrainingJobName"]} {bestObjective["MetricName"]} {bestObjective["Value"]}");
 
         clock.Restart();
         var bestJob = (await adapter.InvokeAsync("arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob",
