@@ -4,21 +4,9 @@ using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
 using Constructs;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Functions.Hosting;
 
 namespace MlOps.Serverless.Infra;
-
-/// <summary>One Lambda stage: CDK id (also the ASL placeholder stem), the handler class, its size.</summary>
-public sealed record StageSpec(string Id, string ClassName, int MemoryMb, int TimeoutSeconds, string Placeholder)
-{
-    public const string Assembly = "MlOps.Serverless.Functions";
-    public string Handler => $"{Assembly}::{Assembly}.{ClassName}::Handle";
-
-    public static StageSpec PrepareRun { get; } = new("PrepareRun", "PrepareRunFunction", 512, 60, "PrepareRunFunctionArn");
-    public static StageSpec DataQualityVerdict { get; } = new("DataQualityVerdict", "DataQualityVerdictFunction", 512, 120, "DataQualityVerdictFunctionArn");
-    public static StageSpec MlflowLogger { get; } = new("MlflowLogger", "MlflowLoggingFunction", 512, 300, "MlflowLoggerFunctionArn");
-    public static StageSpec EvaluationGate { get; } = new("EvaluationGate", "EvaluationGateFunction", 512, 120, "EvaluationGateFunctionArn");
-    public static IReadOnlyList<StageSpec> All { get; } = [PrepareRun, DataQualityVerdict, MlflowLogger, EvaluationGate];
-}
 
 /// <summary>
 /// The four stage functions, all from the one published functions assembly, each with its own role that can

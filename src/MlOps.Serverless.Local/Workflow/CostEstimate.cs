@@ -1,3 +1,4 @@
+using MlOps.Serverless.Functions.Hosting;
 using MlOps.Serverless.Local.Runner;
 
 namespace MlOps.Serverless.Local.Workflow;
@@ -13,11 +14,8 @@ public sealed record CostEstimate(int StateTransitions, int LambdaInvocations, d
     public const double PricePerMillionLambdaRequests = 0.20;
     public const double PricePerLambdaGbSecondArm = 0.0000133334;
 
-    /// <summary>Memory (MB) per stage function as deployed by infra/StageFunctions.cs.</summary>
-    public static IReadOnlyDictionary<string, int> FunctionMemoryMb { get; } = new Dictionary<string, int>
-    {
-        ["PrepareRun"] = 512, ["DataQualityVerdict"] = 512, ["MlflowLogger"] = 512, ["EvaluationGate"] = 512,
-    };
+    /// <summary>Memory (MB) per stage function, as the CDK app deploys it.</summary>
+    public static IReadOnlyDictionary<string, int> FunctionMemoryMb { get; } = StageSpec.All.ToDictionary(s => s.Id, s => s.MemoryMb);
 
     public double TotalUsd => StepFunctionsUsd + LambdaUsd;
 

@@ -1,5 +1,6 @@
 using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data.Catalog;
+using MlOps.Serverless.Functions.Hosting;
 using MlOps.Serverless.Local.Runner;
 
 namespace MlOps.Serverless.Local.Workflow;
@@ -27,8 +28,8 @@ public static class LocalDefinition
             ["NotificationTopicArn"] = $"arn:aws:sns:{LocalLayout.Region}:{LocalLayout.Account}:mlops-notifications",
             ["EndpointName"] = "mlops-local-endpoint",
         };
-        foreach (var function in LocalFunctions.Names)
-            values[function + "FunctionArn"] = FunctionArn(function);
+        foreach (var stage in StageSpec.All)
+            values[stage.Placeholder] = FunctionArn(stage.Id);
         return values;
     }
 
