@@ -8,7 +8,7 @@ namespace MlOps.Serverless.Local.Workflow;
 /// {root}/sagemaker/             local SageMaker state (jobs, models, model packages)
 /// {root}/mlflow/                local MLflow store (when no tracking server is given)
 /// {root}/sample-data/           the generated sample data set
-/// {root}/runs/{runId}/          one folder per run: inputs, history, report, notifications
+/// {root}/runs/{runId}/          one folder per run: inputs, history, report (with its chart), notifications
 /// </code>
 /// </summary>
 public sealed record LocalLayout(string Root)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Storage;
 
 namespace MlOps.Serverless.Local.Workflow;
 
@@ -14,7 +15,9 @@ public static class RunReport
     {
         var summary = Summary(result, layout);
         await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "summary.json"), summary.ToJsonString(Indented), cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result), cancellationToken);
+        var forecast = await ForecastSection.WriteAsync(new LocalFolderObjectStore(layout.S3Root), RunRequest(result.Execution)?["output"],
+            result.RunFolder, result.RunId, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result, forecast), cancellationToken);
     }
 
     /// <summary>The facts of a finished run, read from the execution's output or, for a failed run, its history.</summary>
@@ -22,7 +25,7 @@ public static class RunReport
     {
         var execution = result.Execution;
         var gate = execution.Output?["gate"] ?? LastOutput(execution, "EvaluationGate")?["decision"]?["gate"];
-        var run = LastOutput(execution, "PrepareRun")?["run"];
+        var run = RunRequest(execution);
         var best = LastOutput(execution, "CollectTuningResult", "CollectSingleJobResult")?["training"]?["bestTrainingJob"];
         var summary = new JsonObject
         {
@@ -54,13 +57,16 @@ public static class RunReport
         return summary;
     }
 
+    /// <summary>The normalised run request PrepareRun emitted; null when the run failed before it.</summary>
+    private static JsonNode? RunRequest(Runner.ExecutionResult execution) => LastOutput(execution, "PrepareRun")?["run"];
+
     private static JsonNode? LastOutput(Runner.ExecutionResult execution, params string[] states) =>
         execution.History.LastOrDefault(e => e.Type == "StateExited" && states.Contains(e.StateName))?.Output;
 
     public static string LocalPath(LocalLayout layout, string s3Uri) =>
         s3Uri.StartsWith("s3://", StringComparison.Ordinal) ? Path.Combine(layout.S3Root, s3Uri["s3://".Length..]) : s3Uri;
 
-    private static string Markdown(JsonObject s, LocalRunResult result)
+    private static string Markdown(JsonObject s, LocalRunResult result, ForecastSection forecast)
     {
         var md = new StringBuilder();
         md.AppendLine($"# Retraining run `{s["runId"]}`").AppendLine();
@@ -81,6 +87,7 @@ public static class RunReport
             foreach (var reason in gate["reasons"]?.AsArray() ?? []) md.AppendLine($"- {reason}");
             md.AppendLine();
         }
+        md.AppendLine(forecast.Markdown());
 
         md.AppendLine("## States").AppendLine().AppendLine("| state | entered | duration (s) |").AppendLine("| --- | ---: | ---: |");
         var started = result.Execution.History.Count > 0 ? result.Execution.History[0].Timestamp : DateTimeOffset.MinValue;

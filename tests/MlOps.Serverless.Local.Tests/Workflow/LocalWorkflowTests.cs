@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
 using MlOps.Serverless.Local.Runner;
@@ -75,6 +77,10 @@ public sealed class LocalWorkflowTests : IDisposable
         var report = File.ReadAllText(RunFile(result, "report.md"));
         Assert.Contains("| WMAE |", report);
         Assert.Contains("state transitions", report);
+        Assert.Contains($"![Actual vs predicted, 4 largest series]({ForecastSection.SvgFile})", report);
+        Assert.Equal(4, Regex.Matches(report, @"^\| Store \d+ · Dept \d+ \| \d+ \| \$[\d,]+ \| [\d,.]+ \| [\d,.]+ \| [\d.]+ \|$", RegexOptions.Multiline).Count);
+        var chart = XDocument.Load(RunFile(result, ForecastSection.SvgFile));
+        Assert.Equal(4, chart.Root!.Elements().Count(e => e.Name.LocalName == "g"));
 
         var outputs = (string)summary["outputs"]!;
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "predictions"), "*.out"));
@@ -105,6 +111,8 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.Contains("Retraining run failed", File.ReadAllText(RunFile(result, "notifications.jsonl")));
         var summary = JsonNode.Parse(File.ReadAllText(RunFile(result, "summary.json")))!;
         Assert.Equal("failed", (string?)summary["outcome"]);
+        Assert.Contains("No actual-vs-predicted chart: no predictions under s3://", File.ReadAllText(RunFile(result, "report.md")));
+        Assert.False(File.Exists(RunFile(result, ForecastSection.SvgFile)));
         var outputs = Path.Combine(_root, "s3", LocalLayout.WorkBucket, "runs", result.RunId);
         Assert.True(File.Exists(Path.Combine(outputs, "quality", "report.json")));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "train")));

@@ -1,0 +1,25 @@
+namespace MlOps.Serverless.Local.Workflow;
+
+/// <summary>One test week of one series, in dollars. <see cref="Predicted"/> is NaN when the week has no prediction.</summary>
+public sealed record ForecastPoint(DateOnly Date, double Actual, double Predicted, double Naive, double Weight);
+
+/// <summary>One store/department series over the test weeks, ordered by date.</summary>
+public sealed record ForecastSeries(int Store, int Dept, IReadOnlyList<ForecastPoint> Points)
+{
+    public string Title => $"Store {Store} · Dept {Dept}";
+
+    public double TotalActual => Points.Sum(p => p.Actual);
+
+    /// <summary>The model's WMAE over the weeks that have a prediction (the evaluation query's inner join); null when none do.</summary>
+    public double? Wmae => WeightedMae(p => p.Predicted);
+
+    /// <summary>The naive baseline's WMAE over the same weeks as <see cref="Wmae"/>, so the two compare.</summary>
+    public double? NaiveWmae => WeightedMae(p => p.Naive);
+
+    private double? WeightedMae(Func<ForecastPoint, double> forecast)
+    {
+        var scored = Points.Where(p => !double.IsNaN(p.Predicted)).ToList();
+        var weights = scored.Sum(p => p.Weight);
+        return weights > 0 ? scored.Sum(p => p.Weight * Math.Abs(p.Actual - forecast(p))) / weights : null;
+    }
+}
