@@ -46,7 +46,7 @@ public sealed class IdempotencyAndSecretTests(ITestOutputHelper output) : IDispo
         Assert.Equal("promoted", (string?)run2.Execution.Output?["outcome"]);
         Assert.Equal((string?)run1.Execution.Output["modelPackageArn"], (string?)run2.Execution.Output!["modelPackageArn"]);
         var registry = new LocalModelRegistry(new LocalJobStore(Path.Combine(_root, "sagemaker")), new LocalAwsIdentity(LocalLayout.Region, LocalLayout.Account));
-        var packages = registry.ListModelPackages(new JsonObject { ["ModelPackageGroupName"] = LocalDefinition.ModelPackageGroup })["ModelPackageSummaryList"]!.AsArray();
+        var packages = registry.ListModelPackages(new JsonObject { ["ModelPackageGroupName"] = LocalDefinition.SampleModelPackageGroup })["ModelPackageSummaryList"]!.AsArray();
         Assert.Single(packages);
         Assert.Equal("logged", (string?)run2.Execution.Output["mlflow"]!["training"]!["result"]!["status"]);
         Assert.Equal(runsAfterFirst, mlflow.Runs.Count);
@@ -71,7 +71,7 @@ public sealed class IdempotencyAndSecretTests(ITestOutputHelper output) : IDispo
         foreach (var state in lost.Keys)
             Assert.Contains(result.Execution.History, e => e.Type == "StateRetried" && e.StateName == state);
         var registry = new LocalModelRegistry(new LocalJobStore(Path.Combine(_root, "sagemaker")), new LocalAwsIdentity(LocalLayout.Region, LocalLayout.Account));
-        Assert.Single(registry.ListModelPackages(new JsonObject { ["ModelPackageGroupName"] = LocalDefinition.ModelPackageGroup })["ModelPackageSummaryList"]!.AsArray());
+        Assert.Single(registry.ListModelPackages(new JsonObject { ["ModelPackageGroupName"] = LocalDefinition.SampleModelPackageGroup })["ModelPackageSummaryList"]!.AsArray());
         // One parent run and one child per training job (two), however often the logger ran.
         Assert.Equal(3, mlflow.Runs.Count);
         Assert.Single(mlflow.Models.Values.SelectMany(m => m.Versions));

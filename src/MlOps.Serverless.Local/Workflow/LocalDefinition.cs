@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
 using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Functions.Hosting;
@@ -6,15 +9,35 @@ using MlOps.Serverless.Local.Runner;
 namespace MlOps.Serverless.Local.Workflow;
 
 /// <summary>The deployed definition with local values for its substitutions (what the CDK app fills in the cloud).</summary>
-public static class LocalDefinition
+public static partial class LocalDefinition
 {
     public const string GlueDatabase = "mlops";
     public const string WorkGroup = "primary";
-    public const string ModelPackageGroup = "retail-weekly-sales";
+    public const string ModelPackageGroupPrefix = "retail-weekly-sales";
+    public const string SampleModelPackageGroup = ModelPackageGroupPrefix + "-sample";
 
     public static string FunctionArn(string function) => $"arn:aws:lambda:{LocalLayout.Region}:{LocalLayout.Account}:function:{function}";
 
-    public static IReadOnlyDictionary<string, string> Values()
+    /// <summary>
+    /// One model package group per data source (the sample, or a folder), as if each were its own deployment: the
+    /// gate compares a challenger with the group's champion, and a champion scored on other data would judge it
+    /// on numbers that are not comparable (a sample-data champion rejected every real-data run).
+    /// </summary>
+    public static string ModelPackageGroupFor(string? dataDirectory)
+    {
+        if (dataDirectory is null) return SampleModelPackageGroup;
+        var path = Path.GetFullPath(dataDirectory).TrimEnd(Path.DirectorySeparatorChar);
+        var slug = NonAlphanumeric().Replace(Path.GetFileName(path).ToLowerInvariant(), "-").Trim('-');
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path)))[..8];
+        // SageMaker: at most 63 characters, letters, digits and single hyphens.
+        var room = 63 - ModelPackageGroupPrefix.Length - hash.Length - 2;
+        return slug.Length == 0 ? $"{ModelPackageGroupPrefix}-{hash}" : $"{ModelPackageGroupPrefix}-{slug[..Math.Min(slug.Length, room)].TrimEnd('-')}-{hash}";
+    }
+
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NonAlphanumeric();
+
+    public static IReadOnlyDictionary<string, string> Values(string modelPackageGroup)
     {
         var values = new Dictionary<string, string>(SqlTemplates.DefinitionSubstitutions())
         {
@@ -24,7 +47,7 @@ public static class LocalDefinition
             ["AthenaWorkGroup"] = WorkGroup,
             ["GlueDatabase"] = GlueDatabase,
             ["SageMakerRoleArn"] = $"arn:aws:iam::{LocalLayout.Account}:role/mlops-sagemaker-local",
-            ["ModelPackageGroupName"] = ModelPackageGroup,
+            ["ModelPackageGroupName"] = modelPackageGroup,
             ["NotificationTopicArn"] = $"arn:aws:sns:{LocalLayout.Region}:{LocalLayout.Account}:mlops-notifications",
             ["EndpointName"] = "mlops-local-endpoint",
         };
@@ -33,5 +56,5 @@ public static class LocalDefinition
         return values;
     }
 
-    public static string Build() => DefinitionTemplate.Substitute(WorkflowDefinition.LoadTemplate(), Values());
+    public static string Build(string modelPackageGroup) => DefinitionTemplate.Substitute(WorkflowDefinition.LoadTemplate(), Values(modelPackageGroup));
 }

@@ -70,7 +70,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
 
         var input = new JsonObject { ["batch"] = runId };
         if (options.Overrides is { Count: > 0 }) input["overrides"] = options.Overrides.DeepClone();
-        var request = new ExecutionRequest(LocalDefinition.Build(), input, runId, Region: LocalLayout.Region, Account: LocalLayout.Account,
+        var request = new ExecutionRequest(LocalDefinition.Build(LocalDefinition.ModelPackageGroupFor(options.DataDirectory)), input, runId, Region: LocalLayout.Region, Account: LocalLayout.Account,
             RetryIntervalOverridesMs: RetryIntervalOverridesMs);
 
         await using var history = new StreamWriter(Path.Combine(runFolder, "history.jsonl"));
