@@ -32,19 +32,10 @@ public sealed class LocalQueryFailed(string reason, string errorType) : Exceptio
 /// </summary>
 public sealed class DuckDbAthenaEngine : IDisposable
 {
-    private const string UnloadTablePrefix = "unloaded_";
-    // Holds the catalog (macros, views, kept UNLOAD tables); queries run on duplicates of it.
+    // Holds the catalog (macros, views); queries run on duplicates of it.
     private readonly DuckDBConnection _connection;
     private readonly IReadOnlyList<TableDefinition> _tables;
     private readonly Lock _catalog = new();
-    private readonly Dictionary<string, UnloadedFile> _unloaded = new(StringComparer.Ordinal);
-    private int _unloadCount;
-
-    /// <summary>A Parquet file written by UNLOAD and the table holding its rows, valid while the file is unchanged.</summary>
-    private sealed record UnloadedFile(string Table, long Length, DateTime LastWriteUtc)
-    {
-        public bool Matches(FileInfo file) => file.Exists && file.Length == Length && file.LastWriteTimeUtc == LastWriteUtc;
-    }
 
     public DuckDbAthenaEngine(string s3Root, LocalBuckets buckets, IReadOnlyList<TableDefinition>? tables = null)
     {
@@ -95,55 +86,21 @@ public sealed class DuckDbAthenaEngine : IDisposable
         }
         var target = Path.Combine(folder, unload.FileName);
         var partial = Path.Combine(folder, "_" + unload.FileName);
-        string? table = null;
         long written;
         try
         {
-            if (unload.Format == "PARQUET")
-            {
-                table = Quote(UnloadTablePrefix + Interlocked.Increment(ref _unloadCount).ToString(CultureInfo.InvariantCulture));
-                written = UnloadParquet(connection, unload, table, partial);
-            }
-            else
-            {
-                written = unload.Format == "TEXTFILE" && TryWriteCsv(connection, unload, partial) is { } rows
-                    ? rows
-                    : Execute(connection, TrinoToDuckDb.CopyStatement(unload, folder, Path.GetFileName(partial)));
-            }
+            written = unload.Format == "TEXTFILE" && TryWriteCsv(connection, unload, partial) is { } rows
+                ? rows
+                : Execute(connection, TrinoToDuckDb.CopyStatement(unload, folder, Path.GetFileName(partial)));
             File.Move(partial, target);
-            if (table is not null) Keep(target, table);
         }
         catch
         {
             // Athena leaves nothing behind for a failed query; a partial file would block the retry.
             Directory.Delete(folder, recursive: true);
-            if (table is not null) Execute(connection, $"DROP TABLE IF EXISTS {table}");
             throw;
         }
         return new QueryResult([], [], "DML", written);
-    }
-
-    /// <summary>
-    /// A Parquet UNLOAD (the features table) computes its rows into a DuckDB table and writes the file from it;
-    /// the table is then kept, and the catalog view over that file reads the table instead of decoding the Parquet
-    /// again in every split query, for as long as the file is unchanged (same length and write time).
-    /// </summary>
-    private static long UnloadParquet(DuckDBConnection connection, TrinoToDuckDb.Unload unload, string table, string path)
-    {
-        Execute(connection, $"CREATE TABLE {table} AS {unload.Query}");
-        return Execute(connection, $"COPY {table} TO '{path.Replace("'", "''")}' {unload.CopyOptions}");
-    }
-
-    /// <summary>Keeps only the newest Parquet UNLOAD as a table (memory stays bounded however many runs follow).</summary>
-    private void Keep(string path, string table)
-    {
-        lock (_catalog)
-        {
-            foreach (var stale in _unloaded.Values) Execute($"DROP TABLE IF EXISTS {stale.Table}");
-            _unloaded.Clear();
-            var file = new FileInfo(path);
-            _unloaded[path] = new UnloadedFile(table, file.Length, file.LastWriteTimeUtc);
-        }
     }
 
     /// <summary>
@@ -298,14 +255,7 @@ public sealed class DuckDbAthenaEngine : IDisposable
                        $"columns = {columns}, delim = ',', quote = '\"', escape = '\\', new_line = '\\n', null_padding = true, strict_mode = false, ignore_errors = true, all_varchar = true)";
             }
             case TableFormat.Parquet:
-            {
-                // Files still as UNLOAD wrote them are read from the kept table, the others from disk.
-                var kept = files.Select(f => _unloaded.GetValueOrDefault(f) is { } u && u.Matches(new FileInfo(f)) ? u.Table : null).ToList();
-                var sources = kept.OfType<string>().Distinct()
-                    .Append(kept.Any(k => k is null) ? $"read_parquet([{string.Join(", ", files.Where((_, i) => kept[i] is null).Select(Literal))}])" : null)
-                    .OfType<string>();
-                return string.Join("\nUNION ALL\n", sources.Select(source => $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM {source}"));
-            }
+                return $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM read_parquet({list})";
             default:
             {
                 var columns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: '{DuckType(c.Type)}'")) + "}";
