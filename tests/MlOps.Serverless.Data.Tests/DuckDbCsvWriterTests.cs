@@ -83,6 +83,18 @@ public class DuckDbCsvWriterTests : IDisposable
     }
 
     [Fact]
+    public void Values_longer_than_the_writers_buffer_are_written_whole()
+    {
+        var (duckDb, writer) = BothWays("""
+            SELECT i, repeat('ab"c,', CAST(i * 10000 AS INTEGER)) AS s, repeat('x', CAST(i * 30000 AS INTEGER)) AS t
+            FROM range(0, 6) r(i) ORDER BY i
+            """);
+
+        Assert.Equal(duckDb.Length, writer.Length);
+        Assert.Equal(duckDb, writer);
+    }
+
+    [Fact]
     public void A_result_with_a_type_it_does_not_format_is_left_to_duckdb()
     {
         using var command = _duckDb.CreateCommand();

@@ -22,6 +22,7 @@ public sealed class DuckDbCsvWriter
     private readonly byte _delimiter;
     private readonly byte[] _buffer = new byte[1 << 16];
     private readonly char[] _chars = new char[64];
+    private Stream _output = Stream.Null;
     private int _length;
 
     public DuckDbCsvWriter(char delimiter = ',')
@@ -45,6 +46,7 @@ public sealed class DuckDbCsvWriter
                 string.Join(", ", Enumerable.Range(0, reader.FieldCount).Select(reader.GetDataTypeName).Where(t => !SupportedTypes.Contains(t)).Distinct()));
         var types = Enumerable.Range(0, reader.FieldCount).Select(reader.GetFieldType).ToArray();
         long rows = 0;
+        _output = output;
         _length = 0;
         while (reader.Read())
         {
@@ -61,9 +63,8 @@ public sealed class DuckDbCsvWriter
             }
             Put((byte)'\n');
             rows++;
-            if (_length > _buffer.Length - 4096) Flush(output);
         }
-        Flush(output);
+        Flush();
         return rows;
     }
 
@@ -75,15 +76,21 @@ public sealed class DuckDbCsvWriter
         return Encoding.ASCII.GetString(writer._buffer, 0, writer._length);
     }
 
-    private void Flush(Stream output)
+    private void Flush()
     {
-        output.Write(_buffer, 0, _length);
+        _output.Write(_buffer, 0, _length);
         _length = 0;
+    }
+
+    /// <summary>Room for <paramref name="bytes"/> more bytes (at most the buffer's size).</summary>
+    private void Reserve(int bytes)
+    {
+        if (_length + bytes > _buffer.Length) Flush();
     }
 
     private void Put(byte b)
     {
-        if (_length == _buffer.Length) throw new InvalidOperationException("CSV row longer than the writer's buffer.");
+        if (_length == _buffer.Length) Flush();
         _buffer[_length++] = b;
     }
 
@@ -95,8 +102,8 @@ public sealed class DuckDbCsvWriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AppendInteger(long value)
     {
-        if (!value.TryFormat(_buffer.AsSpan(_length), out var written, default, CultureInfo.InvariantCulture))
-            throw new InvalidOperationException("CSV row longer than the writer's buffer.");
+        Reserve(20);
+        value.TryFormat(_buffer.AsSpan(_length), out var written, default, CultureInfo.InvariantCulture);
         _length += written;
     }
 
@@ -131,7 +138,7 @@ public sealed class DuckDbCsvWriter
             digits /= 10;
             decimals--;
         }
-        if (_length + 32 > _buffer.Length) throw new InvalidOperationException("CSV row longer than the writer's buffer.");
+        Reserve(32);
         if (value < 0) _buffer[_length++] = (byte)'-';
         var start = _length;
         digits.TryFormat(_buffer.AsSpan(start), out var n, default, CultureInfo.InvariantCulture);
@@ -224,13 +231,19 @@ public sealed class DuckDbCsvWriter
     private void AppendString(string value)
     {
         var quote = value.Length == 0 || value.AsSpan().IndexOfAny((char)_delimiter, '"', '\n') >= 0 || value.Contains('\r');
+        var text = quote && value.Contains('"') ? value.Replace("\"", "\"\"", StringComparison.Ordinal) : value;
         if (quote) Put((byte)'"');
-        var max = Encoding.UTF8.GetMaxByteCount(value.Length) * 2;
-        if (_length + max > _buffer.Length) throw new InvalidOperationException("CSV row longer than the writer's buffer.");
-        if (quote && value.Contains('"'))
-            _length += Encoding.UTF8.GetBytes(value.Replace("\"", "\"\"", StringComparison.Ordinal), _buffer.AsSpan(_length));
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (max <= _buffer.Length)
+        {
+            Reserve(max);
+            _length += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_length));
+        }
         else
-            _length += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_length));
+        {
+            Flush();
+            _output.Write(Encoding.UTF8.GetBytes(text));
+        }
         if (quote) Put((byte)'"');
     }
 

@@ -80,9 +80,9 @@ public sealed class LocalDataStages(string s3Root, string rawBucket = LocalDataS
         Task.WhenAll(Splits.Select(split => Task.Run(() => QueryAsync(split, run, cancellationToken), cancellationToken)));
 
     /// <summary>All data stages: quality query, verdict, features, splits, with time and peak memory per stage.
-    /// The splits run one after the other (a figure each), or at once (one figure) when <paramref name="parallelSplits"/>
-    /// is set: on 2 shared cores that cost ~10-20 % more CPU and was not faster (docs/data-stages.md).</summary>
-    public async Task<IReadOnlyList<StageTiming>> RunAllAsync(RunRequest run, bool parallelSplits = false, CancellationToken cancellationToken = default)
+    /// The splits run at once as the state machine's Parallel state starts them (one figure), or one after the other
+    /// (a figure each) when <paramref name="sequentialSplits"/> is set.</summary>
+    public async Task<IReadOnlyList<StageTiming>> RunAllAsync(RunRequest run, bool sequentialSplits = false, CancellationToken cancellationToken = default)
     {
         var timings = new List<StageTiming>();
         async Task Stage(string name, Func<Task> action)
@@ -99,7 +99,7 @@ public sealed class LocalDataStages(string s3Root, string rawBucket = LocalDataS
         await Stage("quality query", async () => results = await ResultsAsync(await QueryAsync(SqlQuery.Quality, run, cancellationToken), cancellationToken));
         await Stage("quality verdict", () => new QualityVerdict(Store).EvaluateAsync(new QualityVerdictInput(run, results!), cancellationToken));
         await Stage("features", () => QueryAsync(SqlQuery.Features, run, cancellationToken));
-        if (parallelSplits)
+        if (!sequentialSplits)
             await Stage($"splits ({Splits.Count} in parallel)", () => SplitsAsync(run, cancellationToken));
         else
             foreach (var split in Splits)
