@@ -20,7 +20,7 @@ public sealed class DataStagesFixture : IAsyncLifetime
         Run = await Workspace.UploadAsync("sample", Sample);
         Verdict = await Workspace.Stages.QualityAsync(Run);
         await Workspace.Stages.QueryAsync(SqlQuery.Features, Run);
-        foreach (var split in LocalDataStages.Splits) await Workspace.Stages.QueryAsync(split, Run);
+        await Workspace.Stages.SplitsAsync(Run);
     }
 
     public Task DisposeAsync()

@@ -39,9 +39,10 @@ public static class DataCommands
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder with the three CSV files (real names)", Required = true };
         var work = new Option<DirectoryInfo?>("--work") { Description = "Local S3 folder to use (default: a temporary folder, deleted afterwards)" };
+        var sequential = new Option<bool>("--sequential-splits") { Description = "Run the five split queries one after the other (a figure each) instead of at once as the state machine's Parallel state does" };
         var command = new Command("bench-data", "Run raw files -> quality -> verdict -> features -> splits on DuckDB and print time and peak memory per stage")
         {
-            data, work,
+            data, work, sequential,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,7 +61,7 @@ public static class DataCommands
                     var run = await stages.RunRequestAsync(batch, batch);
                     timings = [new StageTiming("upload + run request", setup.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu,
                                    Process.GetCurrentProcess().PeakWorkingSet64),
-                               .. await stages.RunAllAsync(run, cancellationToken)];
+                               .. await stages.RunAllAsync(run, sequentialSplits: parse.GetValue(sequential), cancellationToken: cancellationToken)];
                 }
                 total.Stop();
                 static string Line(string stage, TimeSpan wall, TimeSpan cpu, long peak) => string.Create(CultureInfo.InvariantCulture,

@@ -57,7 +57,7 @@ public static class TrainingCommands
         var batch = "bench-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         stages.Upload(dataDirectory, batch);
         var run = await stages.RunRequestAsync(batch, batch, overrides.Count > 0 ? overrides : null);
-        await stages.RunAllAsync(run, cancellationToken);
+        await stages.RunAllAsync(run, cancellationToken: cancellationToken);
         Print("data stages (DuckDB, not training)", clock.Elapsed);
 
         var adapter = new SageMakerAdapter(stages.Store, Path.Combine(root, "state"), log: new StructuredLog("bench", TextWriter.Null));

@@ -23,7 +23,6 @@ public sealed class LocalAthenaAdapter : ILocalServiceAdapter, IDisposable
 
     private readonly DuckDbAthenaEngine _engine;
     private readonly ConcurrentDictionary<string, (JsonObject Execution, QueryResult? Result)> _executions = new();
-    private readonly Lock _gate = new();
 
     /// <param name="s3Root">The local S3 folder: <c>s3://bucket/key</c> is <c>{s3Root}/bucket/key</c>.</param>
     /// <param name="rawBucket">The raw-data bucket name (uploads under <c>incoming/{batchId}/</c>).</param>
@@ -64,8 +63,8 @@ public sealed class LocalAthenaAdapter : ILocalServiceAdapter, IDisposable
         string? failure = null, errorType = null;
         try
         {
-            // One DuckDB connection: queries run one at a time, as a single-node engine should.
-            lock (_gate) result = _engine.Run(sql);
+            // Queries may run concurrently (Parallel branches), each on its own connection to the one database.
+            result = _engine.Run(sql);
             if (result.StatementType == "DML" && result.Columns.Count > 0) WriteResultCsv(output, result);
         }
         catch (LocalQueryFailed e)

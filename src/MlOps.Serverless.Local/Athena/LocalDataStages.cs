@@ -75,8 +75,14 @@ public sealed class LocalDataStages(string s3Root, string rawBucket = LocalDataS
         return await new QualityVerdict(Store).EvaluateAsync(new QualityVerdictInput(run, results), cancellationToken);
     }
 
-    /// <summary>All data stages: quality query, verdict, features, splits, with time and peak memory per stage.</summary>
-    public async Task<IReadOnlyList<StageTiming>> RunAllAsync(RunRequest run, CancellationToken cancellationToken = default)
+    /// <summary>The five split queries at once, as the state machine's Parallel state starts them.</summary>
+    public Task SplitsAsync(RunRequest run, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(Splits.Select(split => Task.Run(() => QueryAsync(split, run, cancellationToken), cancellationToken)));
+
+    /// <summary>All data stages: quality query, verdict, features, splits, with time and peak memory per stage.
+    /// The splits run at once as the state machine's Parallel state starts them (one figure), or one after the other
+    /// (a figure each) when <paramref name="sequentialSplits"/> is set.</summary>
+    public async Task<IReadOnlyList<StageTiming>> RunAllAsync(RunRequest run, bool sequentialSplits = false, CancellationToken cancellationToken = default)
     {
         var timings = new List<StageTiming>();
         async Task Stage(string name, Func<Task> action)
@@ -93,8 +99,11 @@ public sealed class LocalDataStages(string s3Root, string rawBucket = LocalDataS
         await Stage("quality query", async () => results = await ResultsAsync(await QueryAsync(SqlQuery.Quality, run, cancellationToken), cancellationToken));
         await Stage("quality verdict", () => new QualityVerdict(Store).EvaluateAsync(new QualityVerdictInput(run, results!), cancellationToken));
         await Stage("features", () => QueryAsync(SqlQuery.Features, run, cancellationToken));
-        foreach (var split in Splits)
-            await Stage(SqlTemplates.FileName(split)[..^4].Replace('_', ' '), () => QueryAsync(split, run, cancellationToken));
+        if (!sequentialSplits)
+            await Stage($"splits ({Splits.Count} in parallel)", () => SplitsAsync(run, cancellationToken));
+        else
+            foreach (var split in Splits)
+                await Stage(SqlTemplates.FileName(split)[..^4].Replace('_', ' '), () => QueryAsync(split, run, cancellationToken));
         return timings;
     }
 

@@ -1,0 +1,48 @@
+using System.IO.Compression;
+using MlOps.Serverless.Data.Catalog;
+using MlOps.Serverless.Local.Athena;
+
+namespace MlOps.Serverless.Data.Tests;
+
+/// <summary>The engine runs statements concurrently (the state machine's Parallel split branches), each on its own
+/// connection to the one database.</summary>
+public class DuckDbAthenaEngineTests : IDisposable
+{
+    private static readonly TableDefinition Numbers = new(
+        "numbers", [new ColumnDefinition("n", "int"), new ColumnDefinition("x", "double")],
+        BucketRole.Work, "numbers/${run_id}/", TableFormat.Parquet, DataCatalog.RunKey, "test table");
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "mlops-engine-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly DuckDbAthenaEngine _engine;
+
+    public DuckDbAthenaEngineTests() => _engine = new DuckDbAthenaEngine(_root, new LocalBuckets("raw", "work"), [Numbers]);
+
+    public void Dispose()
+    {
+        _engine.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private void Unload(string runId, string query) =>
+        _engine.Run($"UNLOAD ({query}) TO 's3://work/numbers/{runId}/' WITH (format = 'PARQUET')");
+
+    [Fact]
+    public async Task Concurrent_text_unloads_each_write_their_complete_file()
+    {
+        Unload("r1", "SELECT CAST(i AS integer) AS n, i / 4 AS x FROM range(0, 20000) t(i)");
+
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(k => Task.Run(() => _engine.Run(
+            $"UNLOAD (SELECT n, x FROM numbers WHERE run_id = 'r1' AND n % 5 = {k}) TO 's3://work/split/{k}/' WITH (format = 'TEXTFILE', field_delimiter = ',')"))));
+
+        for (var k = 0; k < 5; k++)
+        {
+            var folder = Path.Combine(_root, "work", "split", k.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var file = Assert.Single(Directory.GetFiles(folder));
+            Assert.EndsWith(".csv.gz", file);
+            using var reader = new StreamReader(new GZipStream(File.OpenRead(file), CompressionMode.Decompress));
+            var lines = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(4000, lines.Length);
+            Assert.All(lines, line => Assert.Equal(k, int.Parse(line.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture) % 5));
+        }
+    }
+}
