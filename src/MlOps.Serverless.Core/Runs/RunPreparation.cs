@@ -74,7 +74,7 @@ public sealed partial class RunPreparation(RunPreparationSettings settings, IObj
         return new RunRequest(
             input.ExecutionName!, input.ExecutionArn!, trigger, requestedAt, data, config,
             OutputLocations.For(settings.WorkBucket, settings.ArtifactBucket, input.ExecutionName!),
-            SageMakerParameters.From(config, region, input.ExecutionName!));
+            SageMakerParameters.From(config, region, input.ExecutionName!, uniqueBy: input.ExecutionArn));
     }
 
     private (TriggerKind, string BatchId, DateTimeOffset, JsonObject?) Classify(JsonElement evt, DateTimeOffset startTime)

@@ -19,7 +19,9 @@ public sealed record SageMakerParameters(
     ParameterRanges ParameterRanges,
     StoppingCondition StoppingCondition)
 {
-    public static SageMakerParameters From(PipelineConfiguration config, string region, string runId)
+    /// <param name="uniqueBy">What makes the job names unique (default <paramref name="runId"/>); the run preparation
+    /// passes the execution ARN, so two deployments' executions of the same name get different jobs.</param>
+    public static SageMakerParameters From(PipelineConfiguration config, string region, string runId, string? uniqueBy = null)
     {
         var t = config.Training;
         var h = t.HyperParameters;
@@ -52,7 +54,7 @@ public sealed record SageMakerParameters(
              new ContinuousParameterRange("alpha", Text(u.Alpha.Min), Text(u.Alpha.Max))]);
 
         var stopping = new StoppingCondition(t.MaxRuntimeSeconds, t.UseSpotInstances ? t.MaxWaitSeconds : null);
-        return new SageMakerParameters(XgboostImageUris.For(region, t.XgboostVersion), JobNames.For(runId),
+        return new SageMakerParameters(XgboostImageUris.For(region, t.XgboostVersion), JobNames.For(runId, uniqueBy),
             statics, new Dictionary<string, string>(all, StringComparer.Ordinal), ranges, stopping);
     }
 
@@ -72,13 +74,15 @@ public sealed record SageMakerParameters(
 
 /// <summary>
 /// Deterministic SageMaker resource names for a run: readable, within SageMaker's limits (tuning
-/// jobs 32 characters, others 63, <c>[a-zA-Z0-9-]</c>), and unique per run through a hash suffix.
+/// jobs 32 characters, others 63, <c>[a-zA-Z0-9-]</c>), and unique per run through a hash suffix. SageMaker names
+/// are unique per account and region, not per state machine: hashing the execution ARN (which names the state
+/// machine) keeps two deployments' same-named executions apart, while a retried state still gets the same names.
 /// </summary>
 public sealed record JobNames(string Tuning, string Training, string Model, string Transform, string Forecast, string EndpointConfig)
 {
-    public static JobNames For(string runId)
+    public static JobNames For(string runId, string? uniqueBy = null)
     {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runId)))[..8];
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uniqueBy ?? runId)))[..8];
         var clean = new string(runId.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
         while (clean.Contains("--", StringComparison.Ordinal)) clean = clean.Replace("--", "-", StringComparison.Ordinal);
         string Name(string kind, int limit)

@@ -58,4 +58,18 @@ public sealed class SageMakerParametersTests
         }
         Assert.NotEqual(names.Tuning, JobNames.For(runId + "x").Tuning);
     }
+
+    [Fact]
+    public void Same_named_executions_of_two_state_machines_get_different_jobs_and_a_retry_the_same()
+    {
+        const string first = "arn:aws:states:us-east-1:123456789012:execution:team-a-retraining:weekly-2026-11-27";
+        const string second = "arn:aws:states:us-east-1:123456789012:execution:team-b-retraining:weekly-2026-11-27";
+
+        var a = JobNames.For("weekly-2026-11-27", first);
+
+        Assert.NotEqual(a.Tuning, JobNames.For("weekly-2026-11-27", second).Tuning);
+        Assert.NotEqual(a.Model, JobNames.For("weekly-2026-11-27", second).Model);
+        Assert.Equal(a, JobNames.For("weekly-2026-11-27", first));
+        Assert.StartsWith("tune-weekly-2026-11-27-", a.Tuning);
+    }
 }
