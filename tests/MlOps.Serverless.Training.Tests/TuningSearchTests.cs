@@ -37,6 +37,22 @@ public sealed class TuningSearchTests
         Assert.Contains(etas, e => e > 0.2);
     }
 
+    [Fact]
+    public void The_first_trials_do_not_rise_together_in_the_larger_bases()
+    {
+        // Unscrambled, point i < p is i/p in base p: the 11 and 13 coordinates of trials 1..8 climb step by step
+        // (at most one wrap from the shift), so alpha, eta and colsample would all grow from trial to trial.
+        ParameterRange[] five = [.. Enumerable.Range(0, 5).Select(d => new ParameterRange($"p{d}", false, 0, 1, ScalingType.Linear))];
+        var climbs = Enumerable.Range(1, 10).Select(seed =>
+        {
+            var search = new QuasiRandomSearch(five, seed);
+            var points = Enumerable.Range(0, 8).Select(search.UnitPoint).ToList();
+            return Enumerable.Range(1, 7).Count(i => points[i][4] > points[i - 1][4]);
+        }).ToList();
+
+        Assert.True(climbs.Average() < 5.5, $"upward steps out of 7 per seed: {string.Join(",", climbs)}");
+    }
+
     [Theory]
     [InlineData(0.0, "1")]
     [InlineData(0.34, "2")]

@@ -17,9 +17,9 @@ namespace MlOps.Serverless.Local.SageMaker;
 public sealed record TuningTimings(string TuningJobName, TimeSpan DataLoad, TimeSpan Total, int TrainRows, int ValidationRows, int Features, int Parallel, int ThreadsPerTrial);
 
 /// <summary>
-/// CreateHyperParameterTuningJob on local XGBoost. The search is a seeded quasi-random (Halton) search
-/// (<see cref="QuasiRandomSearch"/>), whatever Strategy says — it is not Bayesian, and the Describe
-/// response keeps the requested Strategy so the state machine reads the same shape. The channels are
+/// CreateHyperParameterTuningJob on local XGBoost. Strategy Bayesian runs <see cref="BayesianSearch"/> (a Gaussian
+/// process with expected improvement after a quasi-random design); Random and Hyperband run the seeded quasi-random
+/// (Halton) search, <see cref="QuasiRandomSearch"/>. Both are seeded from the job name. The channels are
 /// loaded into XGBoost once per tuning job and shared by every trial; trials run
 /// min(MaxParallelTrainingJobs, cores) at a time with cores / parallel XGBoost threads each.
 /// </summary>
@@ -45,7 +45,7 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
 
         var strategy = RequiredString(config, "Strategy");
         if (strategy is not ("Bayesian" or "Random" or "Hyperband"))
-            throw Invalid($"HyperParameterTuningJobConfig.Strategy '{strategy}' is not supported locally (Bayesian, Random and Hyperband all run the local quasi-random search)");
+            throw Invalid($"HyperParameterTuningJobConfig.Strategy '{strategy}' is not supported locally (Bayesian, Random and Hyperband are)");
         var objectiveType = RequiredString(config, "HyperParameterTuningJobObjective.Type");
         if (objectiveType is not ("Minimize" or "Maximize"))
             throw Invalid($"Value '{objectiveType}' at 'HyperParameterTuningJobConfig.HyperParameterTuningJobObjective.Type' failed to satisfy constraint: Member must satisfy enum value set: [Maximize, Minimize]");
@@ -72,32 +72,39 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
         var arn = identity.Arn("hyper-parameter-tuning-job", name);
         var created = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        var candidates = new QuasiRandomSearch(ranges, QuasiRandomSearch.SeedFrom(name)).Candidates(maxJobs);
+        var seed = QuasiRandomSearch.SeedFrom(name);
+        var design = new QuasiRandomSearch(ranges, seed);
+        IHyperparameterSearch search = strategy == "Bayesian"
+            ? new BayesianSearch(ranges, seed, objectiveType == "Minimize", BayesianSearch.InitialTrials(maxJobs))
+            : design;
         var plan = TrialScheduler.For(maxParallel, Cores);
 
         IReadOnlyList<JsonObject> results;
         try
         {
             using var data = await ChannelData.LoadAsync(s3, definition, Cores, ChannelData.Weighted(statics), cancellationToken);
-            Dictionary<string, string> HyperParameters(int i)
+            Dictionary<string, string> HyperParameters(IReadOnlyDictionary<string, string> tuned)
             {
                 var hyperParameters = new Dictionary<string, string>(statics, StringComparer.Ordinal);
-                foreach (var (k, v) in candidates[i]) hyperParameters[k] = v;
+                foreach (var (k, v) in tuned) hyperParameters[k] = v;
                 hyperParameters[XgboostHyperParameters.TuningObjectiveMetric] = objectiveMetric; // as SageMaker's tuner does
                 return hyperParameters;
             }
-            if (plan.Parallel > 1) PrepareSharedMatrix(HyperParameters(0), data);
+            if (plan.Parallel > 1) PrepareSharedMatrix(HyperParameters(design.Propose(0)), data);
             var loaded = clock.Elapsed;
             var done = 0;
-            results = TrialScheduler.Run(candidates.Count, plan, (i, threads) =>
+            results = TrialScheduler.Run(maxJobs, plan, (i, threads) =>
             {
-                var hyperParameters = HyperParameters(i);
-                var job = training.RunAsync(TrialName(name, i), hyperParameters, definition, data, threads, DateTimeOffset.UtcNow, arn, cancellationToken)
+                var tuned = search.Propose(i);
+                var job = training.RunAsync(TrialName(name, i), HyperParameters(tuned), definition, data, threads, DateTimeOffset.UtcNow, arn, cancellationToken)
                     .GetAwaiter().GetResult();
-                var summary = Summary(job, candidates[i], objectiveType, objectiveMetric, name);
-                ReportTrial?.Invoke(Interlocked.Increment(ref done), candidates.Count);
+                search.Observe(i, LocalTrainingJobs.FinalMetric(job, objectiveMetric));
+                var summary = Summary(job, tuned, objectiveType, objectiveMetric, name);
+                ReportTrial?.Invoke(Interlocked.Increment(ref done), maxJobs);
                 return summary;
-            }, i => TrialScheduler.XgboostCost(candidates[i]), cancellationToken);
+            },
+            // Quasi-random points are known up front: the most expensive go first so no lane idles at the end.
+            search is QuasiRandomSearch ? i => TrialScheduler.XgboostCost(design.Propose(i)) : null, cancellationToken);
             ReportTimings?.Invoke(new TuningTimings(name, loaded, clock.Elapsed, data.TrainRows, data.ValidationRows, data.Features, plan.Parallel, plan.ThreadsPerTrial));
             _log.Info("tuning job trials finished", ("tuningJobName", name), ("trials", results.Count), ("parallel", plan.Parallel),
                 ("threadsPerTrial", plan.ThreadsPerTrial), ("loadMs", (long)loaded.TotalMilliseconds), ("totalMs", clock.ElapsedMilliseconds));
