@@ -1,3 +1,5 @@
+using MlOps.Serverless.Training.Metrics;
+
 namespace MlOps.Serverless.Local.Workflow;
 
 /// <summary>One test week of one series, in dollars. <see cref="Predicted"/> is NaN when the week has no prediction.</summary>
@@ -16,10 +18,11 @@ public sealed record ForecastSeries(int Store, int Dept, IReadOnlyList<ForecastP
     /// <summary>The naive baseline's WMAE over the same weeks as <see cref="Wmae"/>, so the two compare.</summary>
     public double? NaiveWmae => WeightedMae(p => p.Naive);
 
+    // The labels' weight is WMAE's (holiday 5, else 1): the evaluation's reference metric scores it.
     private double? WeightedMae(Func<ForecastPoint, double> forecast)
     {
         var scored = Points.Where(p => !double.IsNaN(p.Predicted)).ToList();
-        var weights = scored.Sum(p => p.Weight);
-        return weights > 0 ? scored.Sum(p => p.Weight * Math.Abs(p.Actual - forecast(p))) / weights : null;
+        return scored.Count == 0 ? null : RegressionMetrics.Wmae(
+            [.. scored.Select(p => p.Actual)], [.. scored.Select(forecast)], [.. scored.Select(p => p.Weight == RegressionMetrics.HolidayWeight)]);
     }
 }
