@@ -319,7 +319,6 @@ public sealed class DuckDbAthenaEngine : IDisposable
 
     public void Dispose() => _connection.Dispose();
 
-
     /// <summary>Writes a result as Athena does to its output location: CSV with a header, every value quoted.</summary>
     public static void WriteCsv(QueryResult result, TextWriter writer)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -20,6 +21,7 @@ public sealed class DuckDbCsvWriter
         { "DOUBLE", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "VARCHAR", "DATE", "BOOLEAN" };
 
     private readonly byte _delimiter;
+    private readonly SearchValues<char> _needsQuotes;
     private readonly byte[] _buffer = new byte[1 << 16];
     private readonly char[] _chars = new char[64];
     private Stream _output = Stream.Null;
@@ -30,6 +32,7 @@ public sealed class DuckDbCsvWriter
         if (delimiter > 127 || delimiter is '"' or '\n' or '\r')
             throw new ArgumentException($"CSV delimiter '{delimiter}' is not supported (one ASCII character other than a quote or a line break).", nameof(delimiter));
         _delimiter = (byte)delimiter;
+        _needsQuotes = SearchValues.Create([delimiter, '"', '\n', '\r']);
     }
 
     /// <summary>Whether every column of <paramref name="reader"/> has a type this writer formats as DuckDB does.</summary>
@@ -230,7 +233,7 @@ public sealed class DuckDbCsvWriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AppendString(string value)
     {
-        var quote = value.Length == 0 || value.AsSpan().IndexOfAny((char)_delimiter, '"', '\n') >= 0 || value.Contains('\r');
+        var quote = value.Length == 0 || value.AsSpan().ContainsAny(_needsQuotes);
         var text = quote && value.Contains('"') ? value.Replace("\"", "\"\"", StringComparison.Ordinal) : value;
         if (quote) Put((byte)'"');
         var max = Encoding.UTF8.GetMaxByteCount(text.Length);
