@@ -17,6 +17,9 @@ public static class ConfigurationValidator
             Require(r.Min >= floor && r.Min <= ceiling, key + ".min", $"an integer in [{floor}, {ceiling}]", r.Min);
             Require(r.Max >= floor && r.Max <= ceiling, key + ".max", $"an integer in [{floor}, {ceiling}]", r.Max);
             Require(r.Min <= r.Max, key, "min <= max", $"min {r.Min} > max {r.Max}");
+            // SageMaker's CreateHyperParameterTuningJob rules: log scales need positive values, reverse log only fractions.
+            Require(r.Scaling is "Auto" or "Linear" or "Logarithmic", key + ".scaling", "Auto, Linear or Logarithmic (ReverseLogarithmic is for continuous ranges)", r.Scaling);
+            Require(r.Scaling != "Logarithmic" || r.Min > 0, key + ".min", "a value > 0 with Logarithmic scaling", r.Min);
         }
         void Continuous(ContinuousRange r, string key, double floor, double ceiling, bool floorExclusive)
         {
@@ -25,6 +28,9 @@ public static class ConfigurationValidator
             Require(InRange(r.Min), key + ".min", "a number in " + interval, r.Min);
             Require(InRange(r.Max), key + ".max", "a number in " + interval, r.Max);
             Require(r.Min <= r.Max, key, "min <= max", $"min {r.Min} > max {r.Max}");
+            Require(r.Scaling is "Auto" or "Linear" or "Logarithmic" or "ReverseLogarithmic", key + ".scaling", "Auto, Linear, Logarithmic or ReverseLogarithmic", r.Scaling);
+            Require(r.Scaling != "Logarithmic" || r.Min > 0, key + ".min", "a value > 0 with Logarithmic scaling", r.Min);
+            Require(r.Scaling != "ReverseLogarithmic" || (r.Min >= 0 && r.Max < 1), key, "0 <= min and max < 1 with ReverseLogarithmic scaling", $"min {r.Min}, max {r.Max}");
         }
 
         var t = c.Training;

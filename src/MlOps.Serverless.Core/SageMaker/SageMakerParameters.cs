@@ -47,11 +47,8 @@ public sealed record SageMakerParameters(
 
         var u = config.Tuning;
         var ranges = new ParameterRanges(
-            [new IntegerParameterRange("num_round", Text(u.NumRound.Min), Text(u.NumRound.Max)),
-             new IntegerParameterRange("max_depth", Text(u.MaxDepth.Min), Text(u.MaxDepth.Max))],
-            [new ContinuousParameterRange("eta", Text(u.Eta.Min), Text(u.Eta.Max)),
-             new ContinuousParameterRange("colsample_bytree", Text(u.ColsampleBytree.Min), Text(u.ColsampleBytree.Max)),
-             new ContinuousParameterRange("alpha", Text(u.Alpha.Min), Text(u.Alpha.Max))]);
+            [Integer("num_round", u.NumRound), Integer("max_depth", u.MaxDepth)],
+            [Continuous("eta", u.Eta), Continuous("colsample_bytree", u.ColsampleBytree), Continuous("alpha", u.Alpha)]);
 
         var stopping = new StoppingCondition(t.MaxRuntimeSeconds, t.UseSpotInstances ? t.MaxWaitSeconds : null);
         return new SageMakerParameters(XgboostImageUris.For(region, t.XgboostVersion), JobNames.For(runId, uniqueBy),
@@ -70,6 +67,12 @@ public sealed record SageMakerParameters(
 
     private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static IntegerParameterRange Integer(string name, IntegerRange range) =>
+        new(name, Text(range.Min), Text(range.Max), range.Scaling);
+
+    private static ContinuousParameterRange Continuous(string name, ContinuousRange range) =>
+        new(name, Text(range.Min), Text(range.Max), range.Scaling);
 }
 
 /// <summary>

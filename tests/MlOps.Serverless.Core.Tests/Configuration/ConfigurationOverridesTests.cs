@@ -43,4 +43,27 @@ public sealed class ConfigurationOverridesTests
         Assert.Contains(problems, p => p.StartsWith("tuning.maxJobs"));
         Assert.Contains(problems, p => p.StartsWith("gate.maxWmaeRatioToNaive"));
     }
+
+    [Theory]
+    [InlineData("""{"tuning.eta.scaling":"Log"}""", "tuning.eta.scaling: expected Auto, Linear, Logarithmic or ReverseLogarithmic, got Log")]
+    [InlineData("""{"tuning.alpha.scaling":"Logarithmic","tuning.alpha.min":0}""", "tuning.alpha.min: expected a value > 0 with Logarithmic scaling, got 0")]
+    [InlineData("""{"tuning.numRound.scaling":"ReverseLogarithmic"}""", "tuning.numRound.scaling: expected Auto, Linear or Logarithmic")]
+    [InlineData("""{"tuning.colsampleBytree.scaling":"ReverseLogarithmic","tuning.colsampleBytree.max":1}""", "tuning.colsampleBytree: expected 0 <= min and max < 1 with ReverseLogarithmic scaling")]
+    public void Scalings_follow_sagemakers_range_rules(string overrides, string problem)
+    {
+        var config = ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, JsonNode.Parse(overrides)!.AsObject(), "overrides", Error);
+
+        Assert.Contains(ConfigurationValidator.Problems(config), p => p.StartsWith(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Eta_defaults_to_a_log_scale_and_can_be_set_back_to_linear()
+    {
+        Assert.Equal("Logarithmic", PipelineConfiguration.Defaults.Tuning.Eta.Scaling);
+        var pairs = ConfigurationOverrides.FromPairs(["tuning.eta.scaling=Linear"], Error);
+        var config = ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, pairs, "--set", Error);
+
+        Assert.Equal(new ContinuousRange(0.01, 0.5, "Linear"), config.Tuning.Eta);
+        Assert.Empty(ConfigurationValidator.Problems(config));
+    }
 }

@@ -18,6 +18,28 @@ public sealed class SageMakerParametersTests
         Assert.Equal(7200, p.StoppingCondition.MaxWaitTimeInSeconds);
     }
 
+    [Fact]
+    public void Eta_is_searched_on_a_log_scale_and_the_other_ranges_as_sagemaker_chooses()
+    {
+        var p = SageMakerParameters.From(PipelineConfiguration.Defaults, "us-east-1", "run-1");
+
+        Assert.Equal(["num_round:Auto", "max_depth:Auto"], p.ParameterRanges.IntegerParameterRanges.Select(r => $"{r.Name}:{r.ScalingType}"));
+        Assert.Equal(["eta:Logarithmic", "colsample_bytree:Auto", "alpha:Auto"], p.ParameterRanges.ContinuousParameterRanges.Select(r => $"{r.Name}:{r.ScalingType}"));
+    }
+
+    [Fact]
+    public void A_configured_scaling_reaches_the_tuning_job()
+    {
+        var config = PipelineConfiguration.Defaults with
+        {
+            Tuning = PipelineConfiguration.Defaults.Tuning with { Eta = new(0.05, 0.3, "Linear"), Alpha = new(0.5, 50, "Logarithmic") },
+        };
+        var ranges = SageMakerParameters.From(config, "us-east-1", "run-1").ParameterRanges.ContinuousParameterRanges;
+
+        Assert.Equal(("0.05", "0.3", "Linear"), (ranges[0].MinValue, ranges[0].MaxValue, ranges[0].ScalingType));
+        Assert.Equal("Logarithmic", ranges[2].ScalingType);
+    }
+
     [Theory]
     [InlineData("validation:mae", "rmse,mae")]
     [InlineData("validation:rmse", "mae,rmse")]
