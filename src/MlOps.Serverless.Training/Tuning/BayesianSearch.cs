@@ -65,7 +65,8 @@ public sealed class BayesianSearch(IReadOnlyList<ParameterRange> ranges, int see
         }
 
         var best = y.Take(done.Count).Min();
-        var random = new Random(HashCode.Combine(seed, trial));
+        // Not HashCode.Combine: it is seeded per process, so the same job would search other candidates in each run.
+        var random = new Random(unchecked(seed * 1_000_003 + trial));
         var incumbents = done.OrderBy(i => _objectives[i]).Take(3).Select(i => _points[i]).ToList();
         double[]? chosen = null;
         var chosenImprovement = double.NegativeInfinity;
