@@ -75,7 +75,7 @@ public sealed record TuningSettings
     public string EarlyStopping { get; init; } = "Auto";
     public IntegerRange NumRound { get; init; } = new(50, 150);
     public IntegerRange MaxDepth { get; init; } = new(5, 15);
-    /// <summary>Searched on a log scale: 0.01-0.05, where the good models are, gets as many trials as 0.1-0.5 (docs/training.md).</summary>
+    /// <summary>Searched on a log scale: eta below 0.1, where the good models are, gets 59 % of the draws instead of 18 % (docs/training.md).</summary>
     public ContinuousRange Eta { get; init; } = new(0.01, 0.5, "Logarithmic");
     public ContinuousRange ColsampleBytree { get; init; } = new(0.01, 0.5);
     public ContinuousRange Alpha { get; init; } = new(1, 20);
