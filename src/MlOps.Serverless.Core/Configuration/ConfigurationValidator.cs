@@ -12,14 +12,16 @@ public static class ConfigurationValidator
         {
             if (!ok) problems.Add($"{key}: expected {expected}, got {Convert.ToString(actual, System.Globalization.CultureInfo.InvariantCulture)}");
         }
+        // SageMaker's CreateHyperParameterTuningJob rules: a log scale needs positive values (reverse log: fractions, below).
+        void LogScaleNeedsPositiveMin(string scaling, double min, string key) =>
+            Require(scaling != "Logarithmic" || min > 0, key + ".min", "a value > 0 with Logarithmic scaling", min);
         void Range(IntegerRange r, string key, int floor, int ceiling)
         {
             Require(r.Min >= floor && r.Min <= ceiling, key + ".min", $"an integer in [{floor}, {ceiling}]", r.Min);
             Require(r.Max >= floor && r.Max <= ceiling, key + ".max", $"an integer in [{floor}, {ceiling}]", r.Max);
             Require(r.Min <= r.Max, key, "min <= max", $"min {r.Min} > max {r.Max}");
-            // SageMaker's CreateHyperParameterTuningJob rules: log scales need positive values, reverse log only fractions.
             Require(r.Scaling is "Auto" or "Linear" or "Logarithmic", key + ".scaling", "Auto, Linear or Logarithmic (ReverseLogarithmic is for continuous ranges)", r.Scaling);
-            Require(r.Scaling != "Logarithmic" || r.Min > 0, key + ".min", "a value > 0 with Logarithmic scaling", r.Min);
+            LogScaleNeedsPositiveMin(r.Scaling, r.Min, key);
         }
         void Continuous(ContinuousRange r, string key, double floor, double ceiling, bool floorExclusive)
         {
@@ -29,7 +31,7 @@ public static class ConfigurationValidator
             Require(InRange(r.Max), key + ".max", "a number in " + interval, r.Max);
             Require(r.Min <= r.Max, key, "min <= max", $"min {r.Min} > max {r.Max}");
             Require(r.Scaling is "Auto" or "Linear" or "Logarithmic" or "ReverseLogarithmic", key + ".scaling", "Auto, Linear, Logarithmic or ReverseLogarithmic", r.Scaling);
-            Require(r.Scaling != "Logarithmic" || r.Min > 0, key + ".min", "a value > 0 with Logarithmic scaling", r.Min);
+            LogScaleNeedsPositiveMin(r.Scaling, r.Min, key);
             Require(r.Scaling != "ReverseLogarithmic" || (r.Min >= 0 && r.Max < 1), key, "0 <= min and max < 1 with ReverseLogarithmic scaling", $"min {r.Min}, max {r.Max}");
         }
 
