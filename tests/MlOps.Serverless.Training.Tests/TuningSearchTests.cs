@@ -12,12 +12,15 @@ public sealed class TuningSearchTests
         new("subsample", IsInteger: false, 0.5, 0.99, ScalingType.ReverseLogarithmic),
     ];
 
+    private static List<IReadOnlyDictionary<string, string>> First(int count, QuasiRandomSearch search) =>
+        [.. Enumerable.Range(0, count).Select(search.Propose)];
+
     [Fact]
     public void Same_seed_gives_the_same_candidates_and_another_seed_different_ones()
     {
-        var a = new QuasiRandomSearch(Ranges, 42).Candidates(6);
-        var b = new QuasiRandomSearch(Ranges, 42).Candidates(6);
-        var c = new QuasiRandomSearch(Ranges, 43).Candidates(6);
+        var a = First(6, new QuasiRandomSearch(Ranges, 42));
+        var b = First(6, new QuasiRandomSearch(Ranges, 42));
+        var c = First(6, new QuasiRandomSearch(Ranges, 43));
         Assert.Equal(a.Select(x => string.Join(",", x.Values)), b.Select(x => string.Join(",", x.Values)));
         Assert.NotEqual(a.Select(x => string.Join(",", x.Values)), c.Select(x => string.Join(",", x.Values)));
     }
@@ -25,7 +28,7 @@ public sealed class TuningSearchTests
     [Fact]
     public void Candidates_stay_within_their_ranges_and_cover_them()
     {
-        var candidates = new QuasiRandomSearch(Ranges, 7).Candidates(20);
+        var candidates = First(20, new QuasiRandomSearch(Ranges, 7));
         var depths = candidates.Select(x => int.Parse(x["max_depth"], CultureInfo.InvariantCulture)).ToList();
         var etas = candidates.Select(x => double.Parse(x["eta"], CultureInfo.InvariantCulture)).ToList();
         Assert.All(depths, d => Assert.InRange(d, 5, 15));

@@ -14,10 +14,6 @@ public sealed class QuasiRandomSearch(IReadOnlyList<ParameterRange> ranges, int 
     private readonly double[] _shift = Shift(ranges, seed);
     private readonly int[][] _digits = DigitPermutations(ranges.Count, seed);
 
-    /// <summary>The first <paramref name="count"/> candidates, each a full map of tuned hyperparameter values.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, string>> Candidates(int count) =>
-        Enumerable.Range(0, count).Select(Propose).ToList();
-
     public IReadOnlyDictionary<string, string> Propose(int trial) => Values(ranges, UnitPoint(trial));
 
     /// <summary>A quasi-random search learns nothing from results.</summary>
