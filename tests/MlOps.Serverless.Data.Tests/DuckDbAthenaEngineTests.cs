@@ -27,6 +27,21 @@ public class DuckDbAthenaEngineTests : IDisposable
         _engine.Run($"UNLOAD ({query}) TO 's3://work/numbers/{runId}/' WITH (format = 'PARQUET')");
 
     [Fact]
+    public void A_run_written_before_a_column_was_added_reads_null_for_it_and_breaks_no_other_query()
+    {
+        // An earlier version's run: no column x, a column since dropped, and n as bigint.
+        Unload("r0-old", "SELECT CAST(7 AS bigint) AS n, 'gone' AS dropped_since");
+        Unload("r1", "SELECT CAST(i AS integer) AS n, i / 4 AS x FROM range(0, 8) t(i)");
+
+        var current = _engine.Run("SELECT sum(x) AS total FROM numbers WHERE run_id = 'r1'");
+        var old = _engine.Run("SELECT n, x FROM numbers WHERE run_id = 'r0-old'");
+
+        Assert.Equal("7", Assert.Single(current.Rows)[0]);
+        Assert.Equal(new string?[] { "7", null }, Assert.Single(old.Rows));
+        Assert.Equal([("n", "integer"), ("x", "double")], old.Columns);
+    }
+
+    [Fact]
     public async Task Concurrent_text_unloads_each_write_their_complete_file()
     {
         Unload("r1", "SELECT CAST(i AS integer) AS n, i / 4 AS x FROM range(0, 20000) t(i)");

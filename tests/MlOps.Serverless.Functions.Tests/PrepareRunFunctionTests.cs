@@ -7,11 +7,15 @@ using MlOps.Serverless.Core.Storage;
 namespace MlOps.Serverless.Functions.Tests;
 
 /// <summary>The Lambda entry point exactly as the managed runtime calls it: a stream in, a stream out.</summary>
-public sealed class PrepareRunFunctionTests
+public sealed class PrepareRunFunctionTests : IDisposable
 {
-    private static PrepareRunFunction Function(out string root)
+    private readonly TempFolder _folder = new("mlops-fn-");
+
+    public void Dispose() => _folder.Dispose();
+
+    private PrepareRunFunction Function()
     {
-        root = Directory.CreateTempSubdirectory("mlops-fn-").FullName;
+        var root = _folder.Path;
         Directory.CreateDirectory(Path.Combine(root, "raw", "incoming", "current", "sales"));
         File.WriteAllText(Path.Combine(root, "raw", "incoming", "current", "sales", "sales.csv"), "Store,Dept,Date,Weekly_Sales,IsHoliday");
         return new PrepareRunFunction(new RunPreparationSettings("raw", "incoming/", "current", "work", "artifacts"), new LocalFolderObjectStore(root));
@@ -22,7 +26,7 @@ public sealed class PrepareRunFunctionTests
     [Fact]
     public async Task Stream_handler_returns_the_run_request_in_the_state_machines_camel_case()
     {
-        var output = await Function(out _).Handle(Json("""
+        var output = await Function().Handle(Json("""
             {"event":{"batch":"current"},"executionName":"run-7","executionArn":"arn:aws:states:us-east-1:123456789012:execution:sm:run-7","startTime":"2026-11-27T06:00:00Z"}
             """));
         var run = JsonNode.Parse(output)!;
@@ -39,7 +43,7 @@ public sealed class PrepareRunFunctionTests
     [InlineData("""{"event":{},"executionName":5}""")]
     public async Task Payload_that_is_not_the_envelope_is_an_invalid_run_request(string payload)
     {
-        var error = await Assert.ThrowsAsync<InvalidRunRequest>(() => Function(out _).Handle(Json(payload)));
+        var error = await Assert.ThrowsAsync<InvalidRunRequest>(() => Function().Handle(Json(payload)));
         Assert.Contains("PrepareRunFunction", error.Message);
     }
 

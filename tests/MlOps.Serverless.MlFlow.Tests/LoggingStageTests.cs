@@ -11,9 +11,14 @@ using MlOps.Serverless.MlFlow.Logging;
 
 namespace MlOps.Serverless.MlFlow.Tests;
 
-public sealed class LoggingStageTests
+public sealed class LoggingStageTests : IDisposable
 {
-    private readonly LocalFolderObjectStore _store = new(Samples.TempDir());
+    private readonly TempFolder _folder = new("mlflow-tests-");
+    private readonly LocalFolderObjectStore _store;
+
+    public LoggingStageTests() => _store = new LocalFolderObjectStore(_folder.Path);
+
+    public void Dispose() => _folder.Dispose();
 
     private static MlflowClient DeadClient(IMlflowAuthenticator? auth = null) =>
         Samples.Client(Samples.DeadEndpoint(), retry: new MlflowRetryPolicy { MaxAttempts = 2 }, auth: auth);

@@ -92,13 +92,6 @@ public static class Samples
     public static MlflowLoggingInput Training(RunRequest? run = null, int jobs = 3, string? curvesUri = null) =>
         new(MlflowLoggingAction.Training, run ?? Run(), Tuning(jobs, curvesUri));
 
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "mlflow-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     /// <summary>An address where nothing listens: the port of a listener that has been closed.</summary>
     public static Uri DeadEndpoint()
     {

@@ -108,8 +108,8 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
     [Fact]
     public async Task Per_round_curves_are_logged_with_their_step()
     {
-        var root = Samples.TempDir();
-        var store = new LocalFolderObjectStore(root);
+        using var folder = new TempFolder("mlflow-tests-");
+        var store = new LocalFolderObjectStore(folder.Path);
         var curves = """{"train-rmse":[5,4,3],"validation-rmse":[6,5.5,5.2]}""";
         await store.PutAsync(new S3Location("work", "runs/exec/curves/tune-a-002-abcd/output/metric-curves.json"), new MemoryStream(Encoding.UTF8.GetBytes(curves)), "application/json");
         using var client = Samples.Client(_server.BaseUri);

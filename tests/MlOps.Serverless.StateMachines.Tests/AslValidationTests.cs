@@ -9,7 +9,8 @@ public sealed class AslValidationTests
     [Fact]
     public void Definition_with_its_placeholders_filled_is_valid_according_to_asl_validator()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"retraining-{Guid.NewGuid():N}.asl.json");
+        using var folder = new TempFolder("mlops-asl-");
+        var file = Path.Combine(folder.Path, "retraining.asl.json");
         File.WriteAllText(file, TestDefinition.Substituted());
         var node = NodeEnvironment.Discover();
         var validator = Path.Combine(node.ModulesDirectory, "asl-validator", "dist", "bin", "asl-validator.js");

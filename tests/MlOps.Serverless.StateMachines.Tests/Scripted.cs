@@ -59,8 +59,8 @@ public static class TestRuns
 {
     public static async Task<JsonNode> RunRequestAsync(string executionName = "test-run", JsonObject? overrides = null)
     {
-        var root = Directory.CreateTempSubdirectory("mlops-sm-").FullName;
-        var store = new LocalFolderObjectStore(root);
+        using var folder = new TempFolder("mlops-sm-");
+        var store = new LocalFolderObjectStore(folder.Path);
         foreach (var key in new[] { "incoming/current/sales/sales.csv", "incoming/current/features/features.csv", "incoming/current/stores/stores.csv" })
             await store.PutAsync(new S3Location("raw", key), new MemoryStream("a,b\r\n1,2"u8.ToArray()), "text/csv");
         var preparation = new RunPreparation(new RunPreparationSettings("raw", "incoming/", "current", "work", "artifacts"), store);

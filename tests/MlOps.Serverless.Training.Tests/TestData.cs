@@ -71,10 +71,3 @@ internal static class TestData
             OutputLocations.For("work", "artifacts", runId), SageMakerParameters.From(config, "local", runId));
     }
 }
-
-/// <summary>A fresh temporary folder per test, removed afterwards.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("mlops-training-tests-").FullName;
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}

@@ -234,6 +234,15 @@ public sealed class DuckDbAthenaEngine : IDisposable
                 branches.Add(Branch(table, value, files, crlf: false));
             }
         }
+        if (table.Format == TableFormat.Parquet && branches.Count > 0)
+        {
+            // Parquet is read by column name, as Athena does: a run written by an earlier version (a column added
+            // or dropped since) reads NULL for what its file lacks instead of breaking the view for every query.
+            var columns = table.Columns.Select(c => $"CAST({Quote(c.Name)} AS {DuckType(c.Type)}) AS {Quote(c.Name)}")
+                .Append(Quote(table.ProjectionKey));
+            var byName = string.Join("\nUNION ALL BY NAME\n", branches.Prepend(EmptyBranch(table)));
+            return $"CREATE OR REPLACE VIEW {Quote(table.Name)} AS\nSELECT {string.Join(", ", columns)} FROM (\n{byName}\n)";
+        }
         var body = branches.Count > 0 ? string.Join("\nUNION ALL\n", branches) : EmptyBranch(table);
         return $"CREATE OR REPLACE VIEW {Quote(table.Name)} AS\n{body}";
     }
@@ -255,7 +264,7 @@ public sealed class DuckDbAthenaEngine : IDisposable
                        $"columns = {columns}, delim = ',', quote = '\"', escape = '\\', new_line = '\\n', null_padding = true, strict_mode = false, ignore_errors = true, all_varchar = true)";
             }
             case TableFormat.Parquet:
-                return $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM read_parquet({list})";
+                return $"SELECT *, {projection} FROM read_parquet({list})";
             default:
             {
                 var columns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: '{DuckType(c.Type)}'")) + "}";
