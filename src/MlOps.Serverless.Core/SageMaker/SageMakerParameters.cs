@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Serialization;
 using MlOps.Serverless.Core.Configuration;
 
@@ -85,15 +83,9 @@ public sealed record JobNames(string Tuning, string Training, string Model, stri
 {
     public static JobNames For(string runId, string? uniqueBy = null)
     {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uniqueBy ?? runId)))[..8];
-        var clean = new string(runId.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
-        while (clean.Contains("--", StringComparison.Ordinal)) clean = clean.Replace("--", "-", StringComparison.Ordinal);
-        string Name(string kind, int limit)
-        {
-            var room = limit - kind.Length - hash.Length - 2;
-            var middle = clean.Length > room ? clean[..room].TrimEnd('-') : clean;
-            return middle.Length == 0 ? $"{kind}-{hash}" : $"{kind}-{middle}-{hash}";
-        }
+        var hash = SageMakerNames.Hash(uniqueBy ?? runId);
+        var slug = SageMakerNames.Slug(runId);
+        string Name(string kind, int limit) => SageMakerNames.Compose(kind, slug, hash, limit);
         return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63));
     }
 }

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
+using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Functions.Hosting;
@@ -9,7 +7,7 @@ using MlOps.Serverless.Local.Runner;
 namespace MlOps.Serverless.Local.Workflow;
 
 /// <summary>The deployed definition with local values for its substitutions (what the CDK app fills in the cloud).</summary>
-public static partial class LocalDefinition
+public static class LocalDefinition
 {
     public const string GlueDatabase = "mlops";
     public const string WorkGroup = "primary";
@@ -27,15 +25,10 @@ public static partial class LocalDefinition
     {
         if (dataDirectory is null) return SampleModelPackageGroup;
         var path = Path.GetFullPath(dataDirectory).TrimEnd(Path.DirectorySeparatorChar);
-        var slug = NonAlphanumeric().Replace(Path.GetFileName(path).ToLowerInvariant(), "-").Trim('-');
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path)))[..8];
         // SageMaker: at most 63 characters, letters, digits and single hyphens.
-        var room = 63 - ModelPackageGroupPrefix.Length - hash.Length - 2;
-        return slug.Length == 0 ? $"{ModelPackageGroupPrefix}-{hash}" : $"{ModelPackageGroupPrefix}-{slug[..Math.Min(slug.Length, room)].TrimEnd('-')}-{hash}";
+        return SageMakerNames.Compose(ModelPackageGroupPrefix, SageMakerNames.Slug(Path.GetFileName(path).ToLowerInvariant()),
+            SageMakerNames.Hash(path), 63);
     }
-
-    [GeneratedRegex("[^a-z0-9]+")]
-    private static partial Regex NonAlphanumeric();
 
     public static IReadOnlyDictionary<string, string> Values(string modelPackageGroup)
     {
