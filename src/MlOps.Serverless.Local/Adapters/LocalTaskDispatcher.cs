@@ -1,11 +1,14 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.ServiceModels;
 
 namespace MlOps.Serverless.Local.Adapters;
 
 /// <summary>
 /// Answers each Task state with the adapter that claims its Resource, as Step Functions would route it to
-/// the service. Calls run one at a time: the embedded engines (DuckDB, XGBoost) use the machine's cores
+/// the service. Each request is first checked against AWS's API model of the operation (botocore's service models),
+/// so a request AWS would refuse fails the state here too, and each answer against the operation's output shape.
+/// Calls run one at a time: the embedded engines (DuckDB, XGBoost) use the machine's cores
 /// themselves, and a serial order makes local runs reproducible.
 /// </summary>
 public sealed class LocalTaskDispatcher(IEnumerable<ILocalServiceAdapter> adapters) : ITaskHandler
@@ -17,10 +20,16 @@ public sealed class LocalTaskDispatcher(IEnumerable<ILocalServiceAdapter> adapte
     {
         var adapter = _adapters.FirstOrDefault(a => a.CanHandle(invocation.Resource))
             ?? throw new TaskFailure("States.Runtime", $"State {invocation.StateName}: no local adapter for resource {invocation.Resource}");
+        var integration = ServiceIntegration.Resolve(invocation.Resource);
+        integration?.CheckRequest(invocation.StateName, invocation.Input);
         await _oneAtATime.WaitAsync(cancellationToken);
         try
         {
-            return await adapter.InvokeAsync(invocation.Resource, invocation.Input, cancellationToken);
+            var answer = await adapter.InvokeAsync(invocation.Resource, invocation.Input, cancellationToken);
+            if (integration?.CheckAnswer(answer) is { Count: > 0 } strays)
+                throw new TaskFailure("States.Runtime", $"State {invocation.StateName}: the local {integration.Service} stand-in answered outside " +
+                                                        $"AWS's {integration.AnswerOperation} output shape: {string.Join("; ", strays)}.");
+            return answer;
         }
         finally
         {
