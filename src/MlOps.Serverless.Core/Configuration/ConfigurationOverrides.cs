@@ -15,6 +15,8 @@ public static class ConfigurationOverrides
     {
         if (overrides is null || overrides.Count == 0) return baseline;
         var tree = JsonSerializer.SerializeToNode(baseline, CoreJsonContext.Default.PipelineConfiguration)!.AsObject();
+        // A key whose default is derived is absent until given; it is still a key overrides may set.
+        tree["tuning"]!.AsObject().TryAdd("maxParallelJobs", null);
         foreach (var (key, value) in Flatten(overrides, ""))
             Set(tree, key, value, source, error);
         try

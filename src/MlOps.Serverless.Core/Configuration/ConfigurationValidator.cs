@@ -56,7 +56,8 @@ public static class ConfigurationValidator
         Require(h.MinChildWeight >= 0 && double.IsFinite(h.MinChildWeight), "training.hyperParameters.minChildWeight", "a number >= 0", h.MinChildWeight);
 
         var u = c.Tuning;
-        Require(u.Strategy is "Bayesian" or "Random" or "Hyperband" or "Grid", "tuning.strategy", "Bayesian, Random, Hyperband or Grid", u.Strategy);
+        // SageMaker's Grid strategy takes categorical ranges only; the ranges here are integer and continuous.
+        Require(u.Strategy is "Bayesian" or "Random" or "Hyperband", "tuning.strategy", "Bayesian, Random or Hyperband (Grid searches categorical ranges only, and these ranges are numeric)", u.Strategy);
         Require(u.MaxJobs is >= 1 and <= 500, "tuning.maxJobs", "an integer in [1, 500]", u.MaxJobs);
         Require(u.MaxParallelJobs is >= 1 and <= 100, "tuning.maxParallelJobs", "an integer in [1, 100]", u.MaxParallelJobs);
         Require(u.MaxParallelJobs <= u.MaxJobs, "tuning.maxParallelJobs", $"at most tuning.maxJobs ({u.MaxJobs})", u.MaxParallelJobs);

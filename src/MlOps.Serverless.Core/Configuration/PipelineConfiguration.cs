@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MlOps.Serverless.Core.Configuration;
 
 /// <summary>
@@ -16,6 +18,9 @@ public sealed record PipelineConfiguration
     public PredictionSettings Predictions { get; init; } = new();
 
     public static PipelineConfiguration Defaults { get; } = new();
+
+    /// <summary>The same configuration with its derived defaults written out (what a run request carries).</summary>
+    public PipelineConfiguration Resolved() => this with { Tuning = Tuning with { GivenMaxParallelJobs = Tuning.MaxParallelJobs } };
 }
 
 /// <summary>SageMaker built-in XGBoost settings, and the hyperparameters of a single (untuned) training job.</summary>
@@ -67,7 +72,14 @@ public sealed record TuningSettings
     public bool Enabled { get; init; } = true;
     public string Strategy { get; init; } = "Bayesian";
     public int MaxJobs { get; init; } = 20;
-    public int MaxParallelJobs { get; init; } = 4;
+
+    /// <summary>The value given in settings or overrides; null means the default, min(4, MaxJobs).</summary>
+    [JsonPropertyName("maxParallelJobs")]
+    public int? GivenMaxParallelJobs { get; init; }
+
+    /// <summary>Trials at once: as given, else min(4, MaxJobs), so <c>tuning.maxJobs=2</c> alone is a valid request.</summary>
+    [JsonIgnore]
+    public int MaxParallelJobs => GivenMaxParallelJobs ?? Math.Min(4, MaxJobs);
     /// <summary>validation:mae is weighted by the validation split's WMAE weights (holiday 5 / 1), the test metric's form.</summary>
     public string ObjectiveMetric { get; init; } = "validation:mae";
     public string ObjectiveType { get; init; } = "Minimize";

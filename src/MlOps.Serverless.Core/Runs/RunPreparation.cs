@@ -72,7 +72,7 @@ public sealed partial class RunPreparation(RunPreparationSettings settings, IObj
 
         var data = await DescribeBatchAsync(batchId, cancellationToken);
         return new RunRequest(
-            input.ExecutionName!, input.ExecutionArn!, trigger, requestedAt, data, config,
+            input.ExecutionName!, input.ExecutionArn!, trigger, requestedAt, data, config.Resolved(),
             OutputLocations.For(settings.WorkBucket, settings.ArtifactBucket, input.ExecutionName!),
             SageMakerParameters.From(config, region, input.ExecutionName!, uniqueBy: input.ExecutionArn));
     }

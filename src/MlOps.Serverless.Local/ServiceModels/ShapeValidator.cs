@@ -73,7 +73,7 @@ public sealed class ShapeValidator(ServiceModel model)
                 CheckString(shape, value.GetValue<string>(), path, violations, constraints);
                 break;
             case "integer" or "long":
-                if (!IsKind(value, JsonValueKind.Number) || !value.AsValue().TryGetValue<long>(out var whole))
+                if (!IsKind(value, JsonValueKind.Number) || !Number(value).TryGetInt64(out var whole))
                 {
                     violations.Add(new ModelViolation(path, $"must be a whole number, but is {Kind(value)} {value.ToJsonString()}"));
                     return;
@@ -86,7 +86,7 @@ public sealed class ShapeValidator(ServiceModel model)
                     violations.Add(new ModelViolation(path, $"must be a number, but is {Kind(value)} {value.ToJsonString()}"));
                     return;
                 }
-                if (constraints) CheckRange(shape, value.GetValue<double>(), path, violations);
+                if (constraints) CheckRange(shape, Number(value).GetDouble(), path, violations);
                 break;
             case "boolean":
                 if (!IsKind(value, JsonValueKind.True) && !IsKind(value, JsonValueKind.False))
@@ -158,6 +158,9 @@ public sealed class ShapeValidator(ServiceModel model)
         if (shape["max"] is JsonValue max && number > max.GetValue<double>())
             violations.Add(new ModelViolation(path, $"must be at most {max}, but is {text}"));
     }
+
+    /// <summary>The number as JSON reads it, whatever .NET type the node holds (int, long, double, JsonElement).</summary>
+    private static JsonElement Number(JsonNode value) => JsonElement.Parse(value.ToJsonString());
 
     private static bool IsKind(JsonNode value, JsonValueKind kind) => value is JsonValue v && v.GetValueKind() == kind;
 

@@ -16,7 +16,8 @@ public sealed record LocalLayout(string Root)
     public const string RawBucket = "mlops-raw";
     public const string WorkBucket = "mlops-work";
     public const string ArtifactBucket = "mlops-artifacts";
-    public const string Region = "local";
+    /// <summary>A real region name: AWS's models refuse ARNs with any other (e.g. Lambda's FunctionName pattern).</summary>
+    public const string Region = "eu-west-1";
     public const string Account = "000000000000";
 
     public string S3Root => Path.Combine(Root, "s3");

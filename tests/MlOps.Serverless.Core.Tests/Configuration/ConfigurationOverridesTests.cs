@@ -27,6 +27,29 @@ public sealed class ConfigurationOverridesTests
     }
 
     [Fact]
+    public void Max_parallel_jobs_defaults_to_at_most_max_jobs_unless_given()
+    {
+        var few = ConfigurationValidator.Validate(
+            ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, new JsonObject { ["tuning.maxJobs"] = 2 }, "overrides", Error), Error);
+        Assert.Equal(2, few.Tuning.MaxParallelJobs);
+        Assert.Equal(4, PipelineConfiguration.Defaults.Tuning.MaxParallelJobs);
+
+        var given = ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, new JsonObject { ["tuning.maxParallelJobs"] = 3 }, "overrides", Error);
+        var later = ConfigurationOverrides.Apply(given, new JsonObject { ["tuning.maxJobs"] = 10 }, "overrides", Error);
+        Assert.Equal(3, later.Tuning.MaxParallelJobs);
+
+        var tooMany = ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, new JsonObject { ["tuning.maxJobs"] = 2, ["tuning.maxParallelJobs"] = 3 }, "overrides", Error);
+        Assert.Contains("tuning.maxParallelJobs: expected at most tuning.maxJobs (2), got 3", ConfigurationValidator.Problems(tooMany));
+    }
+
+    [Fact]
+    public void Grid_strategy_is_refused_because_the_ranges_are_numeric()
+    {
+        var config = ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, new JsonObject { ["tuning.strategy"] = "Grid" }, "overrides", Error);
+        Assert.Contains(ConfigurationValidator.Problems(config), p => p.StartsWith("tuning.strategy: expected Bayesian, Random or Hyperband", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Malformed_pair_is_rejected()
     {
         var error = Assert.Throws<InvalidRunRequest>(() => ConfigurationOverrides.FromPairs(["tuning.maxJobs"], Error));
