@@ -25,6 +25,15 @@ public class SqlTemplatesTests
 
     [Theory]
     [MemberData(nameof(Queries))]
+    public void Partitions_are_filtered_by_static_equalities_in_where_never_in_a_join_condition(SqlQuery query)
+    {
+        // Athena prunes an injected partition on a static equality in WHERE; in an ON clause it may read every partition.
+        var joins = System.Text.RegularExpressions.Regex.Matches(SqlTemplates.Source(query), @"\bJOIN\b[^\n]*\bON\b(?<on>[^\n]*)");
+        Assert.All(joins, j => Assert.DoesNotContain("run_id", j.Groups["on"].Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(Queries))]
     public void States_format_of_the_escaped_template_gives_exactly_the_rendered_sql(SqlQuery query)
     {
         var run = SampleRun();
