@@ -40,6 +40,7 @@ public sealed class StageFunctions : Construct
             {
                 environment["CURRENT_BATCH"] = settings.CurrentBatch;
                 environment["PIPELINE_SETTINGS"] = pipelineSettings;
+                if (settings.DeployEndpoint) environment["ENDPOINT_NAME"] = settings.EndpointName;
             }
             if (stage == StageSpec.MlflowLogger)
             {

@@ -13,7 +13,8 @@ namespace MlOps.Serverless.Functions;
 /// <summary>
 /// Lambda: normalises a schedule, an S3 upload marker or a manual start into the run request.
 /// Handler: <c>MlOps.Serverless.Functions::MlOps.Serverless.Functions.PrepareRunFunction::Handle</c>.
-/// Environment: RAW_BUCKET, RAW_PREFIX, CURRENT_BATCH, WORK_BUCKET, ARTIFACT_BUCKET, PIPELINE_SETTINGS.
+/// Environment: RAW_BUCKET, RAW_PREFIX, CURRENT_BATCH, WORK_BUCKET, ARTIFACT_BUCKET, PIPELINE_SETTINGS, ENDPOINT_NAME (set when
+/// the stack deploys the endpoint).
 /// </summary>
 public sealed class PrepareRunFunction : StageFunction<PrepareRunInput, RunRequest>
 {
@@ -55,6 +56,7 @@ public sealed class PrepareRunFunction : StageFunction<PrepareRunInput, RunReque
             StageEnvironment.Optional("CURRENT_BATCH") ?? "current",
             StageEnvironment.Required("WORK_BUCKET"),
             StageEnvironment.Required("ARTIFACT_BUCKET"),
-            deployment);
+            deployment,
+            EndpointDeployed: StageEnvironment.Optional("ENDPOINT_NAME") is not null);
     }
 }

@@ -10,7 +10,7 @@ public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStag
     private static readonly DateOnly FirstWeek = new(2010, 2, 5);
     private static DateOnly Week(int index) => FirstWeek.AddDays(7 * index);
 
-    private IReadOnlyList<string[]> Rows(Func<Core.Runs.OutputLocations, string> uri) => fixture.Workspace.ReadGzipCsv(uri(fixture.Run.Output));
+    private IReadOnlyList<string[]> Rows(Func<Core.Runs.OutputLocations, string> uri) => fixture.Workspace.ReadCsv(uri(fixture.Run.Output));
 
     private static DateOnly DateOfRecord(string recordId) => DateOnly.ParseExact(recordId.Split('_')[2], "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -58,6 +58,17 @@ public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStag
         var week = Index("week_of_year") + 2;
         var validationWeeks = validation.Select(r => (r[year], r[week])).Distinct().Count();
         Assert.Equal(26, validationWeeks);
+    }
+
+    [Fact]
+    public void Train_and_validation_are_written_uncompressed_because_file_mode_delivers_objects_as_stored()
+    {
+        foreach (var prefix in new[] { fixture.Run.Output.TrainUri, fixture.Run.Output.ValidationUri })
+        {
+            var files = Directory.GetFiles(fixture.Workspace.PathOf(prefix));
+            Assert.NotEmpty(files);
+            Assert.All(files, f => Assert.False(File.ReadAllBytes(f) is [0x1f, 0x8b, ..], $"{f} is gzip-compressed"));
+        }
     }
 
     [Fact]
@@ -209,7 +220,7 @@ public class LeakageTests
         var run = await workspace.UploadAsync(batch, data);
         await workspace.Stages.QueryAsync(SqlQuery.Features, run);
         await workspace.Stages.QueryAsync(SqlQuery.SplitTestFeatures, run);
-        return workspace.ReadGzipCsv(run.Output.TestFeaturesUri).Select(r => string.Join(',', r)).Order(StringComparer.Ordinal).ToList();
+        return workspace.ReadCsv(run.Output.TestFeaturesUri).Select(r => string.Join(',', r)).Order(StringComparer.Ordinal).ToList();
     }
 
     [Fact]
@@ -221,7 +232,7 @@ public class LeakageTests
         await workspace.Stages.QueryAsync(SqlQuery.Features, run);
         await workspace.Stages.QueryAsync(SqlQuery.SplitTestFeatures, run);
 
-        var dates = workspace.ReadGzipCsv(run.Output.TestFeaturesUri).Select(r => r[0].Split('_')[2]).Distinct().Order().ToList();
+        var dates = workspace.ReadCsv(run.Output.TestFeaturesUri).Select(r => r[0].Split('_')[2]).Distinct().Order().ToList();
 
         Assert.Equal(10, dates.Count);
         Assert.Equal("2012-08-24", dates[0]);

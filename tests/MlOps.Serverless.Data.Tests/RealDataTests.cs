@@ -20,9 +20,9 @@ public class RealDataTests
         await workspace.Stages.QueryAsync(SqlQuery.Features, run);
         foreach (var split in Local.Athena.LocalDataStages.Splits) await workspace.Stages.QueryAsync(split, run);
 
-        var test = workspace.ReadGzipCsv(run.Output.TestFeaturesUri);
-        var labels = workspace.ReadGzipCsv(run.Output.TestLabelsUri);
-        var forecast = workspace.ReadGzipCsv(run.Output.ForecastFeaturesUri);
+        var test = workspace.ReadCsv(run.Output.TestFeaturesUri);
+        var labels = workspace.ReadCsv(run.Output.TestLabelsUri);
+        var forecast = workspace.ReadCsv(run.Output.ForecastFeaturesUri);
         var dates = test.Select(r => r[0].Split('_')[2]).Distinct().Order().ToList();
         Assert.Equal(("2012-05-04", "2012-10-26", 26), (dates[0], dates[^1], dates.Count));
         // Every sales row of the last 26 weeks is a test row.
@@ -41,7 +41,7 @@ public class RealDataTests
         Assert.Equal(83.96, double.Parse(Feature("temperature"), CultureInfo.InvariantCulture), 2);
 
         // Train rows: every sales row before the validation weeks with 13 weeks of history and a $500 scale.
-        Assert.Equal(171_193, workspace.ReadGzipCsv(run.Output.TrainUri).Count);
-        Assert.Equal(68_599, workspace.ReadGzipCsv(run.Output.ValidationUri).Count);
+        Assert.Equal(171_193, workspace.ReadCsv(run.Output.TrainUri).Count);
+        Assert.Equal(68_599, workspace.ReadCsv(run.Output.ValidationUri).Count);
     }
 }

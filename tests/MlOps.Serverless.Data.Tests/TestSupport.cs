@@ -37,14 +37,16 @@ public sealed class Workspace : IDisposable
     /// <summary>The local path of an s3:// URI under this workspace.</summary>
     public string PathOf(string s3Uri) => Path.Combine(Root, "s3", s3Uri["s3://".Length..]);
 
-    /// <summary>All lines of the gzip CSV files under an output prefix.</summary>
-    public IReadOnlyList<string[]> ReadGzipCsv(string prefixUri)
+    /// <summary>All lines of the CSV files under an output prefix (gzip ones, .gz, decompressed).</summary>
+    public IReadOnlyList<string[]> ReadCsv(string prefixUri)
     {
         var rows = new List<string[]>();
         foreach (var file in Directory.GetFiles(PathOf(prefixUri)).Order())
         {
-            using var gzip = new GZipStream(File.OpenRead(file), CompressionMode.Decompress);
-            using var reader = new StreamReader(gzip);
+            using var content = file.EndsWith(".gz", StringComparison.Ordinal)
+                ? new GZipStream(File.OpenRead(file), CompressionMode.Decompress)
+                : (Stream)File.OpenRead(file);
+            using var reader = new StreamReader(content);
             while (reader.ReadLine() is { } line) rows.Add(line.Split(','));
         }
         return rows;

@@ -186,8 +186,7 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
             {
                 var train = Path.Combine(_root, "s3", LocalLayout.WorkBucket, "runs", name, "train");
                 foreach (var file in Directory.GetFiles(train)) File.Delete(file);
-                using var gz = new GZipStream(File.Create(Path.Combine(train, "corpus.csv.gz")), CompressionLevel.Fastest);
-                gz.Write(bytes);
+                File.WriteAllBytes(Path.Combine(train, "corpus.csv"), bytes); // File mode: the channel's objects as stored
             }
             else
             {

@@ -31,9 +31,9 @@ public sealed class SageMakerAdapterTests : IDisposable
     {
         // Two objects in the train prefix, as Athena UNLOAD writes several files.
         var train = TestData.Rows(trainRows, 11);
-        await TestData.PutAsync(_s3, "s3://work/runs/r1/train/part-0.csv.gz", TestData.Csv(train.Take(trainRows / 2)), gzip: true);
-        await TestData.PutAsync(_s3, "s3://work/runs/r1/train/part-1.csv.gz", TestData.Csv(train.Skip(trainRows / 2)), gzip: true);
-        await TestData.PutAsync(_s3, "s3://work/runs/r1/validation/part-0.csv.gz", TestData.Csv(TestData.Rows(validationRows, 12)), gzip: true);
+        await TestData.PutAsync(_s3, "s3://work/runs/r1/train/part-0.csv", TestData.Csv(train.Take(trainRows / 2)), gzip: false);
+        await TestData.PutAsync(_s3, "s3://work/runs/r1/train/part-1.csv", TestData.Csv(train.Skip(trainRows / 2)), gzip: false);
+        await TestData.PutAsync(_s3, "s3://work/runs/r1/validation/part-0.csv", TestData.Csv(TestData.Rows(validationRows, 12)), gzip: false);
     }
 
     private static JsonArray Channels() => new(
@@ -45,7 +45,6 @@ public sealed class SageMakerAdapterTests : IDisposable
         ["ChannelName"] = name,
         ["DataSource"] = new JsonObject { ["S3DataSource"] = new JsonObject { ["S3Uri"] = uri, ["S3DataType"] = "S3Prefix", ["S3DataDistributionType"] = "FullyReplicated" } },
         ["ContentType"] = "text/csv",
-        ["CompressionType"] = "Gzip",
     };
 
     private static JsonObject TrainingRequest(string name = "train-r1") => new()
@@ -151,6 +150,28 @@ public sealed class SageMakerAdapterTests : IDisposable
         var cause = JsonNode.Parse(failure.Cause)!;
         Assert.Equal("Failed", cause["TrainingJobStatus"]!.GetValue<string>());
         Assert.Contains("no objects under s3://work/runs/r1/train/", cause["FailureReason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task File_mode_refuses_a_gzip_compression_type_like_sagemaker()
+    {
+        await WriteChannelsAsync();
+        var request = TrainingRequest();
+        request["InputDataConfig"]![0]!["CompressionType"] = "Gzip";
+        var failure = await Assert.ThrowsAsync<TaskFailure>(() => Invoke("arn:aws:states:::sagemaker:createTrainingJob.sync", request));
+        Assert.Equal("SageMaker.AmazonSageMakerException", failure.Error);
+        Assert.Contains("InputDataConfig[0].CompressionType is 'Gzip', but File input mode only supports None", failure.Cause, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task File_mode_delivers_objects_as_stored_so_gzip_objects_fail_the_job()
+    {
+        await TestData.PutAsync(_s3, "s3://work/runs/r1/train/part-0.csv.gz", TestData.Csv(TestData.Rows(200, 11)), gzip: true);
+        await TestData.PutAsync(_s3, "s3://work/runs/r1/validation/part-0.csv", TestData.Csv(TestData.Rows(100, 12)), gzip: false);
+        var failure = await Assert.ThrowsAsync<TaskFailure>(() => Invoke("arn:aws:states:::sagemaker:createTrainingJob.sync", TrainingRequest()));
+        Assert.Equal("States.TaskFailed", failure.Error);
+        Assert.Contains("part-0.csv.gz is gzip-compressed, but File mode delivers objects as stored",
+            JsonNode.Parse(failure.Cause)!["FailureReason"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -15,13 +15,15 @@ namespace MlOps.Serverless.Core.Runs;
 /// <param name="RawPrefix">Where upload batches live, e.g. <c>incoming/</c>.</param>
 /// <param name="CurrentBatch">The batch a scheduled run reads, e.g. <c>current</c>.</param>
 /// <param name="DeploymentOverrides">Deployment-level configuration (same keys as run overrides).</param>
+/// <param name="EndpointDeployed">Whether the stack deployed the endpoint that <c>predictions.updateEndpoint</c> updates.</param>
 public sealed record RunPreparationSettings(
     string RawBucket,
     string RawPrefix,
     string CurrentBatch,
     string WorkBucket,
     string ArtifactBucket,
-    JsonObject? DeploymentOverrides = null)
+    JsonObject? DeploymentOverrides = null,
+    bool EndpointDeployed = false)
 {
     public const string ManifestName = "manifest.json";
     public const int MaxObjectsPerBatch = 20;
@@ -69,6 +71,10 @@ public sealed partial class RunPreparation(RunPreparationSettings settings, IObj
         config = ConfigurationValidator.Validate(
             ConfigurationOverrides.Apply(config, runOverrides, "overrides", m => new InvalidRunRequest(m)),
             m => new InvalidRunRequest(m));
+        // Refused now: later, the run would fail on the endpoint update after registering the model.
+        if (config.Predictions.UpdateEndpoint && !settings.EndpointDeployed)
+            throw new InvalidRunRequest("predictions.updateEndpoint: expected false, got true: this stack was deployed without an endpoint " +
+                                        "(deployEndpoint=false), so there is no endpoint to update; redeploy with -c deployEndpoint=true to use it");
 
         var data = await DescribeBatchAsync(batchId, cancellationToken);
         return new RunRequest(

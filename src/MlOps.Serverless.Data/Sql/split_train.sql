@@ -1,9 +1,9 @@
 -- Train split: XGBoost CSV for the SageMaker 'train' channel: label, instance weight (csv_weights=1), features;
--- no header, gzip. Rows without a year of history at their origin have no label and are left out.
+-- no header, uncompressed (SageMaker File mode hands the container objects as stored). Rows without a year of history at their origin have no label and are left out.
 -- The weight is WMAE's (holiday weeks 5, others 1). Multiplying it by the series scale would make the loss WMAE's
 -- dollar form exactly, but measured worse on the real data (docs/data-stages.md: big series dominate the fit).
 UNLOAD (
   SELECT label, weight, {{feature_columns}}
   FROM features
   WHERE run_id = '{{run_id}}' AND split = 'train' AND label IS NOT NULL
-) TO '{{train_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')
+) TO '{{train_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'NONE')

@@ -6,8 +6,12 @@ using static MlOps.Serverless.Local.SageMaker.SageMakerRequest;
 
 namespace MlOps.Serverless.Local.SageMaker;
 
-/// <summary>One input channel of a training job: <c>train</c> or <c>validation</c>, an S3 prefix of CSV objects.</summary>
-public sealed record ChannelSpec(string Name, string S3Uri, Compression Compression);
+/// <summary>
+/// One input channel of a training job: <c>train</c> or <c>validation</c>, an S3 prefix of CSV objects. In File mode
+/// SageMaker copies the objects to the instance as stored and the XGBoost container reads them as they are (no
+/// decompression), so a channel holds plain CSV.
+/// </summary>
+public sealed record ChannelSpec(string Name, string S3Uri);
 
 /// <summary>
 /// The parts of CreateTrainingJob that CreateHyperParameterTuningJob's TrainingJobDefinition shares:
@@ -29,7 +33,7 @@ public sealed record TrainingDefinition(
     public static TrainingDefinition Parse(JsonNode request, string prefix)
     {
         var algorithm = At(request, "AlgorithmSpecification") ?? throw Invalid($"1 validation error detected: Value null at '{prefix}AlgorithmSpecification' failed to satisfy constraint: Member must not be null");
-        RequiredString(request, "AlgorithmSpecification.TrainingInputMode");
+        var inputMode = RequiredString(request, "AlgorithmSpecification.TrainingInputMode");
         if (OptionalString(request, "AlgorithmSpecification.TrainingImage") is null && OptionalString(request, "AlgorithmSpecification.AlgorithmName") is null)
             throw Invalid($"{prefix}AlgorithmSpecification: either TrainingImage or AlgorithmName must be set");
 
@@ -47,14 +51,15 @@ public sealed record TrainingDefinition(
             var contentType = OptionalString(channel, "ContentType") ?? "text/csv";
             if (!contentType.StartsWith("text/csv", StringComparison.Ordinal))
                 throw Invalid($"{at}.ContentType '{contentType}' is not supported locally; the local XGBoost reads text/csv (label first, no header)");
-            var compression = (OptionalString(channel, "CompressionType") ?? "None") switch
-            {
-                "None" => Compression.None,
-                "Gzip" => Compression.Gzip,
-                var other => throw Invalid($"Value '{other}' at '{at}.CompressionType' failed to satisfy constraint: Member must satisfy enum value set: [None, Gzip]"),
-            };
+            // Channel.CompressionType applies in Pipe mode only; File mode takes it unset or None (API reference, Channel).
+            var mode = OptionalString(channel, "InputMode") ?? inputMode;
+            if (mode is "File" or "FastFile" && (OptionalString(channel, "CompressionType") ?? "None") != "None")
+                throw Invalid($"{at}.CompressionType is '{OptionalString(channel, "CompressionType")}', but {mode} input mode only supports None: " +
+                              "compression applies in Pipe mode only, and in File mode the container reads the objects as stored");
+            if (mode == "Pipe")
+                throw Invalid($"{at}: Pipe input mode is not played locally; the built-in XGBoost container no longer reads CSV in Pipe mode (use File)");
             if (channels.Any(c => c.Name == name)) throw Invalid($"{at}.ChannelName '{name}' appears twice");
-            channels.Add(new ChannelSpec(name, uri, compression));
+            channels.Add(new ChannelSpec(name, uri));
         }
         if (!channels.Any(c => c.Name == "train")) throw Invalid($"{prefix}InputDataConfig needs a 'train' channel (SageMaker XGBoost's required channel)");
 
@@ -125,7 +130,7 @@ public sealed class ChannelData(DMatrix train, DMatrix? validation, int trainRow
                 var location = new S3Location(prefix.Bucket, o.Key);
                 var stream = await store.OpenReadAsync(location, cancellationToken)
                              ?? throw new InvalidTrainingData($"channel '{channel.Name}': {location} disappeared while reading.");
-                parts.Add(new CsvMatrixReader.Part(location.ToString(), stream, channel.Compression));
+                parts.Add(new CsvMatrixReader.Part(location.ToString(), await AsStoredAsync(stream, location, channel, cancellationToken), Compression.None));
             }
             var matrix = CsvMatrixReader.Read(parts, labelled: true, weighted);
             if (matrix.Rows == 0) throw new InvalidTrainingData($"channel '{channel.Name}': the objects under {channel.S3Uri} hold no rows.");
@@ -135,6 +140,28 @@ public sealed class ChannelData(DMatrix train, DMatrix? validation, int trainRow
         {
             foreach (var p in parts) await p.Content.DisposeAsync();
         }
+    }
+
+    /// <summary>The object's bytes as stored; a gzip object fails the job by name, as the container would fail parsing it.</summary>
+    private static async Task<Stream> AsStoredAsync(Stream stream, S3Location location, ChannelSpec channel, CancellationToken cancellationToken)
+    {
+        if (!stream.CanSeek)
+        {
+            var copy = new MemoryStream();
+            await using (stream) await stream.CopyToAsync(copy, cancellationToken);
+            copy.Position = 0;
+            stream = copy;
+        }
+        var magic = new byte[2];
+        var read = await stream.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken);
+        stream.Position = 0;
+        if (read == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+        {
+            await stream.DisposeAsync();
+            throw new InvalidTrainingData($"channel '{channel.Name}': {location} is gzip-compressed, but File mode delivers objects as stored and the " +
+                                          "XGBoost container reads them as plain CSV; write the channel uncompressed (UNLOAD with compression = 'NONE').");
+        }
+        return stream;
     }
 
     public void Dispose()

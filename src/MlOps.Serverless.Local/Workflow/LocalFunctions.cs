@@ -13,7 +13,9 @@ public static class LocalFunctions
     /// <param name="logs">Where the stages' structured log lines go (CloudWatch Logs in the cloud).</param>
     public static IReadOnlyDictionary<string, Func<Stream, Task<Stream>>> Create(IObjectStore store, MlflowClient? mlflow, TextWriter logs)
     {
-        var settings = new RunPreparationSettings(LocalLayout.RawBucket, "incoming/", "current", LocalLayout.WorkBucket, LocalLayout.ArtifactBucket);
+        // Local mode plays an account with the endpoint deployed (LocalDefinition's EndpointName).
+        var settings = new RunPreparationSettings(LocalLayout.RawBucket, "incoming/", "current", LocalLayout.WorkBucket, LocalLayout.ArtifactBucket,
+            EndpointDeployed: true);
         return new Dictionary<string, Func<Stream, Task<Stream>>>
         {
             [StageSpec.PrepareRun.Id] = new PrepareRunFunction(settings, store, new StructuredLog(nameof(PrepareRunFunction), logs)).Handle,

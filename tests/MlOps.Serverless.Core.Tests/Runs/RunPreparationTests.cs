@@ -57,6 +57,19 @@ public sealed class RunPreparationTests : IDisposable
     }
 
     [Fact]
+    public async Task Endpoint_update_is_refused_up_front_when_the_stack_has_no_endpoint()
+    {
+        const string request = """{"batch":"2026-11-27","overrides":{"predictions.updateEndpoint":true}}""";
+        var error = await Assert.ThrowsAsync<InvalidRunRequest>(() => PrepareAsync(request));
+        Assert.StartsWith("predictions.updateEndpoint: expected false, got true: this stack was deployed without an endpoint", error.Message);
+
+        var withEndpoint = new RunPreparation(new RunPreparationSettings("raw-bucket", "incoming/", "current", "work-bucket", "artifact-bucket",
+            EndpointDeployed: true), _store);
+        var run = await withEndpoint.PrepareAsync(new PrepareRunInput(JsonDocument.Parse(request).RootElement, "run-42", ExecutionArn, null));
+        Assert.True(run.Config.Predictions.UpdateEndpoint);
+    }
+
+    [Fact]
     public async Task Upload_marker_event_runs_on_that_batch()
     {
         var run = await PrepareAsync(S3Event("incoming/2026-11-27/manifest.json"));
