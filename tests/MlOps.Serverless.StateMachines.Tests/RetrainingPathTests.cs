@@ -107,8 +107,22 @@ public sealed class RetrainingPathTests
         Assert.True((bool)definition["EnableManagedSpotTraining"]!);
         Assert.Equal(7200, (int)definition["StoppingCondition"]!["MaxWaitTimeInSeconds"]!);
         Assert.Equal("s3://work/runs/test-run/train/", (string?)definition["InputDataConfig"]![0]!["DataSource"]!["S3DataSource"]!["S3Uri"]);
-        Assert.Equal("Gzip", (string?)definition["InputDataConfig"]![1]!["CompressionType"]);
         Assert.Equal("reg:squarederror", (string?)definition["StaticHyperParameters"]!["objective"]);
+        // File mode hands the container the objects as stored: CompressionType only applies in Pipe mode.
+        Assert.All(definition["InputDataConfig"]!.AsArray(), c => Assert.Null(c!["CompressionType"]));
+        Assert.Equal("File", (string?)definition["AlgorithmSpecification"]!["TrainingInputMode"]);
+        // One CheckpointConfig would be every trial's, and the container resumes from any checkpoint it finds there.
+        Assert.Null(definition["CheckpointConfig"]);
+    }
+
+    [Fact]
+    public async Task Model_package_client_token_is_32_hex_characters_from_the_execution_arn_whatever_the_execution_name()
+    {
+        var script = await HappyScriptAsync();
+        await RunAsync(script);
+
+        var token = (string?)script.InputOf("RegisterModelPackage")!["ClientToken"];
+        Assert.Matches("^[0-9a-f]{32}$", token); // CreateModelPackage: 1-36 characters of [a-zA-Z0-9-]
     }
 
     [Fact]
