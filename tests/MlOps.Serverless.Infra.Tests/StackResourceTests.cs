@@ -87,7 +87,7 @@ public sealed class StackResourceTests(DefaultStack stack)
             ["Runtime"] = "dotnet10",
             ["Architectures"] = new[] { "arm64" },
             ["Timeout"] = timeout,
-            ["LoggingConfig"] = Match.ObjectLike(new Dictionary<string, object> { ["LogFormat"] = "JSON" }),
+            ["LoggingConfig"] = Match.ObjectLike(new Dictionary<string, object> { ["LogFormat"] = "JSON", ["ApplicationLogLevel"] = "INFO" }),
             ["TracingConfig"] = new Dictionary<string, object> { ["Mode"] = "Active" },
         });
 
