@@ -28,3 +28,6 @@ public sealed class StorageAccessDenied(string location, string message, Excepti
 {
     public string Location { get; } = location;
 }
+
+/// <summary>A redrive was asked for a run that cannot be redriven (it succeeded, or it never started a state); Step Functions' name.</summary>
+public sealed class ExecutionNotRedrivable(string message) : WorkflowError(message);

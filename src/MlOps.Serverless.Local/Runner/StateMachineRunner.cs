@@ -54,6 +54,7 @@ public sealed class StateMachineRunner(NodeEnvironment node)
                     ["StartTime"] = startTime,
                     ["Input"] = request.Input?.DeepClone(),
                     ["RoleArn"] = $"arn:aws:iam::{request.Account}:role/local-state-machine",
+                    ["RedriveCount"] = request.RedriveCount,
                 },
                 ["StateMachine"] = new JsonObject { ["Id"] = request.StateMachineArn, ["Name"] = request.StateMachineName },
             },
