@@ -58,6 +58,7 @@ public sealed class StateMachineRunner(NodeEnvironment node)
                 },
                 ["StateMachine"] = new JsonObject { ["Id"] = request.StateMachineArn, ["Name"] = request.StateMachineName },
             },
+            ["startAt"] = request.StartAt,
             ["retryIntervalOverrides"] = request.RetryIntervalOverridesMs is null ? new JsonObject()
                 : JsonSerializer.SerializeToNode(request.RetryIntervalOverridesMs.ToDictionary(p => p.Key, p => p.Value), LocalJsonContext.Default.DictionaryStringInt32),
         });

@@ -61,7 +61,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var input = new JsonObject { ["batch"] = runId };
         if (options.Overrides is { Count: > 0 }) input["overrides"] = options.Overrides.DeepClone();
         var definition = LocalDefinition.Build(LocalDefinition.ModelPackageGroupFor(options.DataDirectory));
-        return await ExecuteAsync(layout, runId, definition, input, redriveCount: 0, options.MlflowTrackingUri, clock, onEvent, onNotification, cancellationToken);
+        return await ExecuteAsync(layout, runId, definition, input, redriveCount: 0, options.MlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, startAt: null);
     }
 
     /// <summary>
@@ -80,17 +80,17 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var dataDirectory = (string?)inputs?["dataDirectory"];
         // The definition the run started with: the sample's or the data folder's model package group.
         var group = LocalDefinition.ModelPackageGroupFor(dataDirectory is null || Path.GetFullPath(dataDirectory) == Path.GetFullPath(layout.SampleData) ? null : dataDirectory);
-        var deployed = LocalDefinition.Build(group);
-        var point = RedrivePoint.Read(layout.RunFolder(runId), runId, deployed);
-        var definition = RedrivePoint.StartingAt(deployed, point.State);
+        var definition = LocalDefinition.Build(group);
+        var point = RedrivePoint.Read(layout.RunFolder(runId), runId, definition);
         await File.AppendAllTextAsync(Path.Combine(layout.RunFolder(runId), "history.jsonl"),
             new JsonObject { ["type"] = "ExecutionRedriven", ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ["redriveCount"] = point.RedriveCount, ["state"] = point.State }.ToJsonString() + "\n",
             cancellationToken);
-        return await ExecuteAsync(layout, runId, definition, point.Input, point.RedriveCount, mlflowTrackingUri, clock, onEvent, onNotification, cancellationToken);
+        return await ExecuteAsync(layout, runId, definition, point.Input, point.RedriveCount, mlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, point.State);
     }
 
     private async Task<LocalRunResult> ExecuteAsync(LocalLayout layout, string runId, string definition, JsonNode? input, int redriveCount,
-        string? mlflowTrackingUri, Stopwatch clock, Action<ExecutionEvent>? onEvent, Action<string, string>? onNotification, CancellationToken cancellationToken)
+        string? mlflowTrackingUri, Stopwatch clock, Action<ExecutionEvent>? onEvent, Action<string, string>? onNotification, CancellationToken cancellationToken,
+        string? startAt)
     {
         var runFolder = layout.RunFolder(runId);
         var store = new LocalFolderObjectStore(layout.S3Root);
@@ -106,7 +106,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var tasks = DecorateTasks(new LocalTaskDispatcher([lambda, athena, sageMaker, sns]));
 
         var request = new ExecutionRequest(definition, input, runId, Region: LocalLayout.Region, Account: LocalLayout.Account,
-            RetryIntervalOverridesMs: RetryIntervalOverridesMs, RedriveCount: redriveCount);
+            RetryIntervalOverridesMs: RetryIntervalOverridesMs, RedriveCount: redriveCount, StartAt: startAt);
 
         await using var history = new StreamWriter(Path.Combine(runFolder, "history.jsonl"), append: redriveCount > 0);
         var execution = await runner.RunAsync(request, tasks, e =>

@@ -24,13 +24,4 @@ public sealed record RedrivePoint(string State, JsonNode? Input, int RedriveCoun
         var count = events.Count(e => (string?)e["type"] == "ExecutionRedriven") + 1;
         return new RedrivePoint((string)failed["state"]!["name"]!, failed["state"]!["input"]?.DeepClone(), count);
     }
-
-    /// <summary>The same definition, started at <paramref name="state"/>.</summary>
-    public static string StartingAt(string definition, string state)
-    {
-        var root = JsonNode.Parse(definition)!.AsObject();
-        if (root["States"]?[state] is null) throw new ExecutionNotRedrivable($"State {state} is not a top-level state of the definition.");
-        root["StartAt"] = state;
-        return root.ToJsonString();
-    }
 }
