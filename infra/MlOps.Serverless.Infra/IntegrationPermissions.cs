@@ -53,9 +53,17 @@ public static class IntegrationPermissions
             throw new InvalidConfiguration(
                 $"The state machine definition uses integration(s) the CDK app has no IAM mapping for: {string.Join(", ", unknown)}. " +
                 "Add them to IntegrationPermissions so the role grants exactly what they need.");
-        return resources.Select(r => r.Resource).Distinct().Order(StringComparer.Ordinal)
-            .SelectMany(r => Statements(r, targets, stack, endpoint))
-            .ToList();
+        var statements = new List<PolicyStatement>();
+        foreach (var resource in resources.Select(r => r.Resource).Distinct().Order(StringComparer.Ordinal))
+        {
+            var granted = Statements(resource, targets, stack, endpoint).ToList();
+            var missing = granted.Count == 0 ? new List<string>() : DocumentedActions[Normalize(resource)].Except(granted.SelectMany(g => g.Actions)).ToList();
+            if (missing.Count > 0)
+                throw new InvalidConfiguration(
+                    $"The IAM mapping for {resource} does not grant {string.Join(", ", missing)}, which AWS documents for that integration.");
+            statements.AddRange(granted);
+        }
+        return statements;
     }
 
     /// <summary>Task states whose integration has no IAM mapping, as <c>State (Resource)</c>.</summary>
@@ -75,6 +83,75 @@ public static class IntegrationPermissions
 
     private static IEnumerable<PolicyStatement> Statements(string resource, WorkflowTargets t, Stack s, bool endpoint) =>
         Mapping[Normalize(resource)](t, s, endpoint);
+
+    /// <summary>What Athena does with the caller's credentials (athena-iam.html), less the DDL and bucket creation.</summary>
+    private static readonly string[] AthenaDataActions =
+    [
+        "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload", "s3:PutObject",
+        "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+        "lakeformation:GetDataAccess",
+    ];
+
+    private static readonly string[] SyncRuleActions = ["events:PutTargets", "events:PutRule", "events:DescribeRule"];
+
+    /// <summary>
+    /// The IAM actions AWS documents for each integration pattern the definition uses, from the Step Functions
+    /// developer guide's "IAM policies for ..." pages (the policies Step Functions' console generates). The
+    /// role must grant each of them, on this deployment's resources (<see cref="Mapping"/>; checked in
+    /// <see cref="For"/>). Left out of AWS's generic templates on purpose: Athena's Glue DDL actions
+    /// (Create/Update/Delete database, table, partition: the queries run no DDL; tables come from the CDK app)
+    /// and <c>s3:CreateBucket</c> (the result bucket is deployed).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> DocumentedActions { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        // https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html
+        [States + "lambda:invoke"] = ["lambda:InvokeFunction"],
+
+        // https://docs.aws.amazon.com/step-functions/latest/dg/athena-iam.html (StartQueryExecution, Run a Job)
+        [States + "athena:startQueryExecution.sync"] =
+        [
+            "athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution", "athena:GetDataCatalog",
+            .. AthenaDataActions,
+        ],
+        // same page, Request Response
+        [States + "athena:startQueryExecution"] = ["athena:StartQueryExecution", "athena:GetDataCatalog", .. AthenaDataActions],
+        // same page, GetQueryResults
+        [States + "athena:getQueryResults"] = ["athena:GetQueryResults", "s3:GetObject"],
+
+        // https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html
+        // (each Create*: the action, ListTags, iam:PassRole where a role is passed; .sync adds Describe*, Stop* and
+        // the EventBridge managed rule Step Functions uses to learn when the job ends; Tags in a request are AddTags)
+        [States + "sagemaker:createHyperParameterTuningJob.sync"] =
+        [
+            "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob", "sagemaker:StopHyperParameterTuningJob",
+            "sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:ListTags", "sagemaker:AddTags", "iam:PassRole", .. SyncRuleActions,
+        ],
+        [States + "sagemaker:createTrainingJob.sync"] =
+        [
+            "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+            "sagemaker:ListTags", "sagemaker:AddTags", "iam:PassRole", .. SyncRuleActions,
+        ],
+        [States + "sagemaker:createTransformJob.sync"] =
+        [
+            "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
+            "sagemaker:ListTags", "sagemaker:AddTags", .. SyncRuleActions,
+        ],
+        [States + "sagemaker:createModel"] = ["sagemaker:CreateModel", "sagemaker:ListTags", "sagemaker:AddTags", "iam:PassRole"],
+        [States + "sagemaker:createEndpointConfig"] = ["sagemaker:CreateEndpointConfig", "sagemaker:ListTags", "sagemaker:AddTags"],
+        [States + "sagemaker:updateEndpoint"] = ["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:ListTags"],
+
+        // https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html#use-awssdk-integ-iam
+        // (an aws-sdk integration needs the IAM action of the API it calls)
+        [States + "aws-sdk:sagemaker:listTrainingJobsForHyperParameterTuningJob"] = ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
+        [States + "aws-sdk:sagemaker:describeTrainingJob"] = ["sagemaker:DescribeTrainingJob"],
+        [States + "aws-sdk:sagemaker:listModelPackages"] = ["sagemaker:ListModelPackages"],
+        [States + "aws-sdk:sagemaker:describeModelPackage"] = ["sagemaker:DescribeModelPackage"],
+        [States + "aws-sdk:sagemaker:createModelPackage"] = ["sagemaker:CreateModelPackage"],
+
+        // https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html (an encrypted topic also needs its key)
+        [States + "sns:publish"] = ["sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"],
+    };
 
     private static readonly Dictionary<string, Grant> Mapping = new(StringComparer.Ordinal)
     {
@@ -134,7 +211,11 @@ public static class IntegrationPermissions
             ? [Allow(["sagemaker:CreateEndpointConfig"], SageMakerArns(s, "endpoint-config")), Tagging(s, "endpoint-config")]
             : [],
         [States + "sagemaker:updateEndpoint"] = (t, s, endpoint) => endpoint
-            ? [Allow(["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"], [EndpointArn(t, s), .. SageMakerArns(s, "endpoint-config")])]
+            ?
+            [
+                Allow(["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"], [EndpointArn(t, s), .. SageMakerArns(s, "endpoint-config")]),
+                Allow(["sagemaker:ListTags"], [EndpointArn(t, s)]),
+            ]
             : [],
 
         [States + "sns:publish"] = (t, _, _) =>
@@ -153,7 +234,13 @@ public static class IntegrationPermissions
         yield return Allow(
             sync ? ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:StopQueryExecution"] : ["athena:StartQueryExecution"],
             [WorkGroupArn(t, s)]);
-        yield return Allow(["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"],
+        // The queries name the default Glue catalog (AwsDataCatalog).
+        yield return Allow(["athena:GetDataCatalog"],
+            [s.FormatArn(new ArnComponents { Service = "athena", Resource = "datacatalog", ResourceName = "AwsDataCatalog" })]);
+        // Lake Formation vends data access for tables it governs; the action has no resource-level permissions.
+        yield return Allow(["lakeformation:GetDataAccess"], ["*"]);
+        yield return Allow(["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
+                            "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
         [
             s.FormatArn(new ArnComponents { Service = "glue", Resource = "catalog" }),
             s.FormatArn(new ArnComponents { Service = "glue", Resource = "database", ResourceName = t.Queries.DatabaseName }),
@@ -174,9 +261,10 @@ public static class IntegrationPermissions
     private static PolicyStatement Allow(string[] actions, string[] resources) =>
         new(new PolicyStatementProps { Actions = actions, Resources = resources });
 
-    /// <summary>Tags on create (<c>Tags</c> in the request) are authorised as <c>sagemaker:AddTags</c>.</summary>
+    /// <summary>Tags on create (<c>Tags</c> in the request) are authorised as <c>sagemaker:AddTags</c>; Step Functions'
+    /// SageMaker integrations read them back with <c>sagemaker:ListTags</c> (AWS's templates: on "*"; here on the jobs).</summary>
     private static PolicyStatement Tagging(Stack s, params string[] types) =>
-        Allow(["sagemaker:AddTags"], types.SelectMany(type => SageMakerArns(s, type)).Distinct().ToArray());
+        Allow(["sagemaker:AddTags", "sagemaker:ListTags"], types.SelectMany(type => SageMakerArns(s, type)).Distinct().ToArray());
 
     /// <summary>The .sync pattern: Step Functions creates and reads an EventBridge managed rule to learn when the job ends.</summary>
     private static PolicyStatement ManagedRule(Stack s, string rule) =>

@@ -1,6 +1,8 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.CloudWatch;
 using Amazon.CDK.AWS.CloudWatch.Actions;
+using Amazon.CDK.AWS.Events;
+using Amazon.CDK.AWS.Events.Targets;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Lambda;
@@ -9,6 +11,7 @@ using Amazon.CDK.AWS.SNS.Subscriptions;
 using Amazon.CDK.AWS.SQS;
 using Amazon.CDK.AWS.StepFunctions;
 using Constructs;
+using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Infra;
 
@@ -58,6 +61,17 @@ public sealed class Monitoring : Construct
                         ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
                     },
                 }),
+                new PolicyStatement(new PolicyStatementProps
+                {
+                    Sid = "EventBridgeFailureNotificationsPublishToTopic",
+                    Principals = [new ServicePrincipal("events.amazonaws.com")],
+                    Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
+                    Resources = ["*"],
+                    Conditions = new Dictionary<string, object>
+                    {
+                        ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
+                    },
+                }),
             ],
         });
         TopicKey = new CfnKey(this, "TopicKey", new CfnKeyProps
@@ -80,6 +94,37 @@ public sealed class Monitoring : Construct
     }
 
     public string TopicKeyArn => TopicKey.AttrArn;
+
+    /// <summary>
+    /// A run that ends FAILED, TIMED_OUT or ABORTED is announced on the topic by an EventBridge rule on the
+    /// execution's status (<see cref="FailureNotification"/>): the definition has no failure branch, so the state
+    /// that failed stays the execution's last state and a redrive continues from it.
+    /// </summary>
+    public Rule AddFailureNotification(StackSettings settings, StateMachine stateMachine)
+    {
+        var rule = new Rule(this, "RunFailed", new RuleProps
+        {
+            RuleName = $"{settings.Prefix}-run-failed",
+            Description = "Announces failed, timed-out and aborted retraining runs on the notification topic",
+            EventPattern = new EventPattern
+            {
+                Source = ["aws.states"],
+                DetailType = ["Step Functions Execution Status Change"],
+                Detail = new Dictionary<string, object>
+                {
+                    ["status"] = new[] { "FAILED", "TIMED_OUT", "ABORTED" },
+                    ["stateMachineArn"] = new[] { stateMachine.StateMachineArn },
+                },
+            },
+        });
+        var message = FailureNotification.Template
+            .Replace("<name>", EventField.FromPath("$.detail.name"), StringComparison.Ordinal)
+            .Replace("<status>", EventField.FromPath("$.detail.status"), StringComparison.Ordinal)
+            .Replace("<error>", EventField.FromPath("$.detail.error"), StringComparison.Ordinal)
+            .Replace("<cause>", EventField.FromPath("$.detail.cause"), StringComparison.Ordinal);
+        rule.AddTarget(new SnsTopic(Topic, new SnsTopicProps { Message = RuleTargetInput.FromText(message) }));
+        return rule;
+    }
 
     /// <summary>Failed and timed-out executions, each stage's errors and undeliverable trigger events page the topic.</summary>
     public void AddAlarms(StackSettings settings, StateMachine stateMachine, StageFunctions functions, IEnumerable<(string Name, Queue Queue)> deadLetterQueues)

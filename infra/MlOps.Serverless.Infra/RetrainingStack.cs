@@ -34,6 +34,7 @@ public sealed class RetrainingStack : Stack
         Workflow = new Workflow(this, "Workflow", settings, definition, targets, Functions);
         Triggers = new Triggers(this, "Triggers", settings, Storage, Workflow.StateMachine);
         Monitoring.AddAlarms(settings, Workflow.StateMachine, Functions, Triggers.DeadLetterQueues);
+        Monitoring.AddFailureNotification(settings, Workflow.StateMachine);
 
         Output("StateMachineArn", Workflow.StateMachine.StateMachineArn, "Start a run: aws stepfunctions start-execution --state-machine-arn <this> --input '{\"batch\":\"<batchId>\"}'");
         Output("RawBucketName", Storage.Raw.BucketName, "Upload batches here (see UploadConvention)");

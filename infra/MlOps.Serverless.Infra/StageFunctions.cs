@@ -73,6 +73,8 @@ public sealed class StageFunctions : Construct
                 Timeout = Duration.Seconds(stage.TimeoutSeconds),
                 Environment = environment,
                 LoggingFormat = LoggingFormat.JSON,
+                // Lambda passes it as AWS_LAMBDA_LOG_LEVEL; StructuredLog drops lines below it.
+                ApplicationLogLevelV2 = ApplicationLogLevel.INFO,
                 LogGroup = logGroup,
                 Tracing = Tracing.ACTIVE,
                 Role = role,
@@ -82,7 +84,7 @@ public sealed class StageFunctions : Construct
 
         Grant(StageSpec.PrepareRun, Storage.ReadRaw(storage));
         Grant(StageSpec.DataQualityVerdict, [.. Storage.ReadRaw(storage), .. Storage.ReadWriteRuns(storage.Work)]);
-        Grant(StageSpec.MlflowLogger, Storage.ReadWriteRuns(storage.Work));
+        Grant(StageSpec.MlflowLogger, [.. Storage.ReadWriteRuns(storage.Work), .. ReadCurves(storage)]);
         Grant(StageSpec.EvaluationGate, Storage.ReadWriteRuns(storage.Work));
         GrantMlflow(settings);
     }
@@ -93,6 +95,18 @@ public sealed class StageFunctions : Construct
     {
         foreach (var statement in statements) Functions[stage].AddToRolePolicy(statement);
     }
+
+    /// <summary>The logger reads each training job's per-round curves beside its model artifact
+    /// (<c>runs/{runId}/models/{job}/output/metric-curves.json</c>); listing lets a missing file answer 404, not 403.</summary>
+    private static PolicyStatement[] ReadCurves(Storage storage) =>
+    [
+        Storage.List(storage.Artifacts, Storage.RunsPrefix, "s3:ListBucket"),
+        new(new PolicyStatementProps
+        {
+            Actions = ["s3:GetObject"],
+            Resources = [storage.Artifacts.ArnForObjects(Storage.RunsPrefix + "*/models/*/output/metric-curves.json")],
+        }),
+    ];
 
     private void GrantMlflow(StackSettings settings)
     {

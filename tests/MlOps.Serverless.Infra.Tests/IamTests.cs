@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 
 namespace MlOps.Serverless.Infra.Tests;
@@ -28,6 +29,10 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
     [InlineData("sagemaker:ListModelPackages")]
     [InlineData("sagemaker:DescribeModelPackage")]
     [InlineData("sagemaker:AddTags")]
+    [InlineData("sagemaker:ListTags")]
+    [InlineData("athena:GetDataCatalog")]
+    [InlineData("lakeformation:GetDataAccess")]
+    [InlineData("glue:BatchGetPartition")]
     [InlineData("events:PutTargets")]
     [InlineData("events:PutRule")]
     [InlineData("events:DescribeRule")]
@@ -47,6 +52,28 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
     [InlineData("iam:PassRole")]
     public void State_machine_role_has_each_permission_its_integrations_need(string action) =>
         Assert.Contains(action, Actions(stack, StateMachineRole(stack)));
+
+    [Fact]
+    public void State_machine_role_grants_every_action_AWS_documents_for_each_integration_on_this_deployments_resources()
+    {
+        // The full-featured stack uses every integration of the definition (the endpoint ones included).
+        var statements = Allows(full, StateMachineRole(full)).ToList();
+        var integrations = IntegrationPermissions.TaskResources(full.Definition)
+            .Select(r => r.Resource.StartsWith("${", StringComparison.Ordinal) ? "arn:aws:states:::lambda:invoke" : r.Resource).Distinct().ToList();
+        Assert.NotEmpty(integrations);
+        foreach (var integration in integrations)
+        {
+            Assert.True(IntegrationPermissions.DocumentedActions.TryGetValue(integration, out var documented), $"{integration}: no documented actions");
+            foreach (var action in documented!)
+            {
+                var resources = Resources(statements, action);
+                Assert.True(resources.Count > 0, $"{integration} needs {action} (AWS's IAM page for it), which the role does not grant");
+                if (PolicyRules.StarResourceAllowList.ContainsKey(action)) continue;
+                // Scoped: named resources, a deployment's name prefix, or a logical id, never a whole type or account.
+                Assert.All(resources, r => Assert.DoesNotMatch(@"^\*$|:::\*$|:[a-z-]+/\*$", r));
+            }
+        }
+    }
 
     [Theory]
     [InlineData("sagemaker:CreateEndpointConfig")]
@@ -135,6 +162,19 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
         var expected = new[] { "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords" }.Concat(data);
         Assert.Equal(expected.Order(), Actions(stack, role).Order());
         Assert.Empty(stack.Resources("AWS::IAM::Role").Single(r => r.LogicalId == role).Resource["Properties"]!["ManagedPolicyArns"]?.AsArray() ?? []);
+    }
+
+    [Fact]
+    public void Mlflow_logger_reads_exactly_the_per_round_curves_in_the_artifacts_bucket_and_writes_nothing_there()
+    {
+        var statements = Allows(stack, FunctionRole(stack, "MlflowLoggingFunction")).ToList();
+        var artifacts = statements.SelectMany(s => CloudFormation.List(s["Resource"]).Select(r => (Statement: s, Resource: r)))
+            .Where(p => p.Resource.StartsWith("StorageArtifacts", StringComparison.Ordinal)).ToList();
+        Assert.Contains(artifacts, p => Regex.IsMatch(p.Resource, @"^StorageArtifacts\w+\.Arn/runs/\*/models/\*/output/metric-curves\.json$")
+            && CloudFormation.List(p.Statement["Action"]).SequenceEqual(["s3:GetObject"]));
+        Assert.All(artifacts, p => Assert.DoesNotContain("s3:PutObject", CloudFormation.List(p.Statement["Action"])));
+        Assert.All(artifacts.Where(p => CloudFormation.List(p.Statement["Action"]).Contains("s3:GetObject")),
+            p => Assert.EndsWith("/output/metric-curves.json", p.Resource));
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public static class PolicyRules
         ["ecr:GetAuthorizationToken"] = "ECR login has no resource-level permissions (pulling the built-in XGBoost image)",
         ["cloudwatch:PutMetricData"] = "CloudWatch metrics have no resource-level permissions (SageMaker job metrics)",
         ["sagemaker:ListModelPackages"] = "SageMaker List* actions have no resource-level permissions (finding the champion)",
+        ["lakeformation:GetDataAccess"] = "Lake Formation's data access vending has no resource-level permissions (Athena on governed tables)",
     };
 
     /// <summary>Every violation in the template; empty when all statements are least-privilege.</summary>

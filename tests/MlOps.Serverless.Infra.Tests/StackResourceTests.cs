@@ -10,7 +10,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::S3::Bucket", 4)]
     [InlineData("AWS::Lambda::Function", 4)]
     [InlineData("AWS::StepFunctions::StateMachine", 1)]
-    [InlineData("AWS::Events::Rule", 2)]
+    [InlineData("AWS::Events::Rule", 3)] // schedule, upload, run failed
     [InlineData("AWS::SQS::Queue", 2)]
     [InlineData("AWS::Glue::Database", 1)]
     [InlineData("AWS::Glue::Table", 6)]
@@ -87,7 +87,7 @@ public sealed class StackResourceTests(DefaultStack stack)
             ["Runtime"] = "dotnet10",
             ["Architectures"] = new[] { "arm64" },
             ["Timeout"] = timeout,
-            ["LoggingConfig"] = Match.ObjectLike(new Dictionary<string, object> { ["LogFormat"] = "JSON" }),
+            ["LoggingConfig"] = Match.ObjectLike(new Dictionary<string, object> { ["LogFormat"] = "JSON", ["ApplicationLogLevel"] = "INFO" }),
             ["TracingConfig"] = new Dictionary<string, object> { ["Mode"] = "Active" },
         });
 

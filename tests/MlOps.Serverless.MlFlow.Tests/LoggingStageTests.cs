@@ -64,6 +64,32 @@ public sealed class LoggingStageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_curves_file_the_role_may_not_read_defers_the_payload_to_the_outbox_with_a_named_reason()
+    {
+        await using var server = await FakeMlflowServer.StartAsync();
+        using var client = Samples.Client(server.BaseUri);
+        // What S3ObjectStore raises when S3 answers 403 for the artifacts bucket.
+        var store = new DenyingStore(_store, "artifacts");
+        var output = await new MlflowLoggingStage(client, store).RunAsync(Samples.Training(curvesUri: "s3://artifacts/runs/exec/models/"));
+
+        Assert.Equal(MlflowLoggingStatus.Deferred, output.Status);
+        Assert.StartsWith("StorageAccessDenied: Access denied to s3://artifacts/runs/exec/models/", output.Reason);
+        var entries = await MlflowOutbox.ReadAllAsync(_store, MlflowOutbox.Prefix(Samples.Run()));
+        Assert.Equal(MlflowLoggingAction.Training, Assert.Single(entries).Entry.Input.Action);
+    }
+
+    private sealed class DenyingStore(IObjectStore inner, string deniedBucket) : IObjectStore
+    {
+        public Task<IReadOnlyList<StoredObject>> ListAsync(string bucket, string prefix, CancellationToken ct = default) => inner.ListAsync(bucket, prefix, ct);
+
+        public Task<Stream?> OpenReadAsync(S3Location location, CancellationToken ct = default) =>
+            location.Bucket == deniedBucket ? throw new StorageAccessDenied(location.ToString(), "S3 AccessDenied: Access Denied") : inner.OpenReadAsync(location, ct);
+
+        public Task<StoredObject> PutAsync(S3Location location, Stream content, string contentType, CancellationToken ct = default) =>
+            inner.PutAsync(location, content, contentType, ct);
+    }
+
+    [Fact]
     public async Task Input_that_breaks_the_contract_fails_the_stage_instead_of_deferring()
     {
         using var client = DeadClient();

@@ -120,7 +120,7 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
         if (missing.Count > 0) return new Outcome(execution.Error, execution.Cause ?? "", $"run folder lacks {string.Join(", ", missing)}");
 
         var verdictFailed = execution.History.Any(e => e.StateName == "QualityVerdict" && e.Type.Contains("Fail", StringComparison.Ordinal))
-            || execution.Error is not null && execution.StatesEntered.LastOrDefault(s => s != "NotifyFailure" && s != "RunFailed") is "QualityVerdict" or "QualityQuery" or "QualityResults" or "PrepareRun" or "BuildFeatures";
+            || execution.Error is not null && execution.StatesEntered.LastOrDefault() is "QualityVerdict" or "QualityQuery" or "QualityResults" or "PrepareRun" or "BuildFeatures";
         if (!verdictFailed && execution.StatesEntered.Contains("TuneHyperparameters"))
             return new Outcome(null, "the data stages accepted the file");
         if (execution.Error == "DataQualityFailed")

@@ -61,8 +61,7 @@ public sealed class RetrainingPathTests
             .Returns("CreateEndpointConfig", """{"EndpointConfigArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/epc"}""")
             .Returns("UpdateEndpoint", """{"EndpointArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint/mlops"}""")
             .Returns("NotifyPromoted", """{"MessageId":"m-1"}""")
-            .Returns("NotifyRejected", """{"MessageId":"m-2"}""")
-            .Returns("NotifyFailure", """{"MessageId":"m-3"}""");
+            .Returns("NotifyRejected", """{"MessageId":"m-2"}""");
     }
 
     private static Task<ExecutionResult> RunAsync(ScriptedTasks script, string input = "{}") =>
@@ -149,20 +148,20 @@ public sealed class RetrainingPathTests
         Assert.Equal("DataQualityFailed", result.Error);
         Assert.Equal(cause, result.Cause);
         Assert.Equal(1, script.CallsTo("QualityVerdict"));
-        Assert.Equal(["QualityVerdict", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(3));
-        Assert.Contains("duplicate_sales_keys", (string?)script.InputOf("NotifyFailure")!["Message"]);
+        // The failed state is the execution's last: a redrive continues there (an EventBridge rule notifies).
+        Assert.Equal("QualityVerdict", result.StatesEntered[^1]);
         Assert.Equal(0, script.CallsTo("BuildFeatures"));
     }
 
     [Fact]
-    public async Task Invalid_run_request_fails_fast_and_notifies()
+    public async Task Invalid_run_request_fails_fast_at_prepare_run()
     {
         var script = (await HappyScriptAsync()).Fails("PrepareRun", "InvalidRunRequest",
             ScriptedTasks.LambdaErrorCause("InvalidRunRequest", "$.overrides: unknown configuration key 'tuning.maxJob'"));
         var result = await RunAsync(script, """{"overrides":{"tuning.maxJob":8}}""");
 
         Assert.Equal("InvalidRunRequest", result.Error);
-        Assert.Equal(["PrepareRun", "NotifyFailure", "RunFailed"], result.StatesEntered);
+        Assert.Equal(["PrepareRun"], result.StatesEntered);
         Assert.Equal(1, script.CallsTo("PrepareRun"));
     }
 
@@ -188,7 +187,7 @@ public sealed class RetrainingPathTests
     }
 
     [Fact]
-    public async Task Tuning_job_failure_is_caught_notified_and_fails_the_run()
+    public async Task Tuning_job_failure_fails_the_run_at_the_tuning_state()
     {
         const string cause = """{"HyperParameterTuningJobStatus":"Failed","FailureReason":"All training jobs failed"}""";
         var script = (await HappyScriptAsync()).Fails("TuneHyperparameters", "States.TaskFailed", cause);
@@ -196,7 +195,7 @@ public sealed class RetrainingPathTests
 
         Assert.Equal("States.TaskFailed", result.Error);
         Assert.Equal(cause, result.Cause);
-        Assert.Equal(["TuneHyperparameters", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(3));
+        Assert.Equal("TuneHyperparameters", result.StatesEntered[^1]);
         Assert.Equal(0, script.CallsTo("CreateModel"));
     }
 
@@ -242,14 +241,25 @@ public sealed class RetrainingPathTests
     }
 
     [Fact]
-    public async Task Notification_failure_still_ends_the_run_with_the_original_error()
+    public async Task Every_sagemaker_name_carries_the_redrive_count_and_later_states_use_the_name_created()
     {
-        var script = (await HappyScriptAsync())
-            .Fails("BuildFeatures", "States.TaskFailed", "query failed")
-            .Fails("NotifyFailure", "SNS.AuthorizationErrorException", "not allowed");
-        var result = await RunAsync(script);
+        var endpoint = new JsonObject { ["predictions.updateEndpoint"] = true };
+        var first = await HappyScriptAsync(overrides: endpoint);
+        Assert.True((await RunAsync(first)).Succeeded);
+        var redriven = await HappyScriptAsync(overrides: endpoint);
+        var result = await TestDefinition.Runner().RunAsync(
+            new ExecutionRequest(TestDefinition.Substituted(), JsonNode.Parse("{}"), "test-run", RedriveCount: 2), redriven);
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
 
-        Assert.Equal("States.TaskFailed", result.Error);
-        Assert.Equal("query failed", result.Cause);
+        foreach (var (state, field) in new[] { ("TuneHyperparameters", "HyperParameterTuningJobName"), ("CreateModel", "ModelName"),
+                     ("PredictTestPeriod", "TransformJobName"), ("PredictForecastWeeks", "TransformJobName") })
+        {
+            var name = (string)first.InputOf(state)![field]!;
+            Assert.EndsWith("-r0", name);
+            Assert.Equal(name[..^1] + "2", (string?)redriven.InputOf(state)![field]);
+        }
+        Assert.Equal((string?)redriven.InputOf("CreateModel")!["ModelName"], (string?)redriven.InputOf("PredictTestPeriod")!["ModelName"]);
+        Assert.Equal((string?)redriven.InputOf("CreateModel")!["ModelName"], (string?)redriven.InputOf("CreateEndpointConfig")!["ProductionVariants"]![0]!["ModelName"]);
+        Assert.Equal((string?)redriven.InputOf("CreateEndpointConfig")!["EndpointConfigName"], (string?)redriven.InputOf("UpdateEndpoint")!["EndpointConfigName"]);
     }
 }

@@ -20,18 +20,27 @@ public static class RunCommand
         var mlflow = new Option<string?>("--mlflow") { Description = "MLflow tracking URI (http(s) URL or SageMaker MLflow ARN); default: keep runs in the local outbox" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Local account folder (S3, SageMaker state, run folders)", DefaultValueFactory = _ => new DirectoryInfo("mlops-local") };
         var name = new Option<string?>("--name") { Description = "Execution name (the run id); default local-<timestamp>-<random>" };
+        var redrive = new Option<string?>("--redrive") { Description = "Redrive a failed run (its run id): continue from the state that failed, with that state's input, in the same run folder" };
         var command = new Command("run", "Run the retraining workflow locally: the deployed state machine on aws-local-stepfunctions with local AWS stand-ins")
         {
-            data, config, set, mlflow, output, name,
+            data, config, set, mlflow, output, name, redrive,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
+                if (parse.GetValue(redrive) is { } runId)
+                {
+                    // A redrive reuses the execution's definition and input, as RedriveExecution does.
+                    if (parse.GetValue(data) is not null || parse.GetValue(config) is not null || (parse.GetValue(set) ?? []).Length > 0 || parse.GetValue(name) is not null)
+                        throw new InvalidRunRequest("--redrive continues a run with its own data, configuration and name: leave out --data, --config, --set and --name");
+                    return await RunAsync((workflow, onEvent, onNotification, ct) =>
+                        workflow.RedriveAsync(parse.GetValue(output)!.FullName, runId, parse.GetValue(mlflow), onEvent, onNotification, ct), cancellationToken);
+                }
                 var overrides = Overrides(parse.GetValue(config), parse.GetValue(set) ?? []);
                 var options = new LocalRunOptions(parse.GetValue(output)!.FullName, parse.GetValue(data)?.FullName, overrides,
                     parse.GetValue(mlflow), parse.GetValue(name));
-                return await RunAsync(options, cancellationToken);
+                return await RunAsync((workflow, onEvent, onNotification, ct) => workflow.RunAsync(options, onEvent, onNotification, ct), cancellationToken);
             }
             catch (Exception e) when (e is WorkflowError or LocalSetupMissing)
             {
@@ -59,7 +68,9 @@ public static class RunCommand
         return result.Count == 0 ? null : result;
     }
 
-    private static async Task<int> RunAsync(LocalRunOptions options, CancellationToken cancellationToken)
+    private delegate Task<LocalRunResult> Execute(LocalWorkflow workflow, Action<ExecutionEvent> onEvent, Action<string, string> onNotification, CancellationToken cancellationToken);
+
+    private static async Task<int> RunAsync(Execute execute, CancellationToken cancellationToken)
     {
         ProgressTask? state = null;
         var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()))
@@ -75,7 +86,7 @@ public static class RunCommand
             {
                 var overall = progress.AddTask("[bold]retraining[/]", maxValue: 40);
                 state = progress.AddTask("starting", maxValue: 1);
-                result = await workflow.RunAsync(options, e =>
+                result = await execute(workflow, e =>
                 {
                     if (e.Type == "StateEntered" && e.StateName is not null)
                     {

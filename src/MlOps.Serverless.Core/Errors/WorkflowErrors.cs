@@ -21,3 +21,13 @@ public sealed class InvalidStageInput(string message, Exception? inner = null) :
 
 /// <summary>The raw data failed one or more hard data-quality rules. Never retried.</summary>
 public sealed class DataQualityFailed(string message) : WorkflowError(message);
+
+/// <summary>The object store refused a read or write (S3 403 AccessDenied): the role lacks a grant, or a bucket policy denies it.</summary>
+public sealed class StorageAccessDenied(string location, string message, Exception? inner = null)
+    : WorkflowError($"Access denied to {location}: {message}", inner)
+{
+    public string Location { get; } = location;
+}
+
+/// <summary>A redrive was asked for a run that cannot be redriven (it succeeded, or it never started a state); Step Functions' name.</summary>
+public sealed class ExecutionNotRedrivable(string message) : WorkflowError(message);

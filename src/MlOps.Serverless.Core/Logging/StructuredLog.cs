@@ -4,25 +4,39 @@ using System.Text.Json;
 namespace MlOps.Serverless.Core.Logging;
 
 /// <summary>
-/// Writes one JSON object per line to stdout, the shape Lambda's JSON log format and CloudWatch
-/// Logs Insights read directly. Never pass secrets as fields.
+/// Writes one JSON object per line, the shape Lambda's JSON log format and CloudWatch Logs Insights read
+/// directly. By default the lines go to the process's raw standard output stream, not <see cref="Console.Out"/>:
+/// the Lambda .NET runtime replaces <see cref="Console.Out"/> with a writer that, under the JSON log format,
+/// wraps each line as an escaped string in <c>"message"</c> (Powertools for AWS Lambda (.NET) writes to the
+/// raw stream for the same reason). Lines below the minimum level (<see cref="LogLevelSettings"/>) are dropped.
+/// Never pass secrets as fields.
 /// </summary>
-public sealed class StructuredLog(string stage, TextWriter? sink = null)
+public sealed class StructuredLog(string stage, TextWriter? sink = null, LogLevel? minimumLevel = null)
 {
-    private readonly TextWriter _sink = sink ?? Console.Out;
+    private static readonly Lazy<TextWriter> StandardOutput = new(() =>
+        TextWriter.Synchronized(new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true }));
 
-    public void Info(string message, params (string Key, object? Value)[] fields) => Write("INFO", message, fields);
-    public void Warn(string message, params (string Key, object? Value)[] fields) => Write("WARN", message, fields);
-    public void Error(string message, params (string Key, object? Value)[] fields) => Write("ERROR", message, fields);
+    private readonly TextWriter _sink = sink ?? StandardOutput.Value;
 
-    private void Write(string level, string message, (string Key, object? Value)[] fields)
+    /// <summary>The level below which lines are dropped.</summary>
+    public LogLevel MinimumLevel { get; } = minimumLevel ?? LogLevelSettings.FromEnvironment(Environment.GetEnvironmentVariable);
+
+    public bool IsEnabled(LogLevel level) => level >= MinimumLevel;
+
+    public void Debug(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Debug, message, fields);
+    public void Info(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Info, message, fields);
+    public void Warn(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Warn, message, fields);
+    public void Error(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Error, message, fields);
+
+    private void Write(LogLevel level, string message, (string Key, object? Value)[] fields)
     {
+        if (!IsEnabled(level)) return;
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
             json.WriteString("timestamp", DateTimeOffset.UtcNow);
-            json.WriteString("level", level);
+            json.WriteString("level", LogLevelSettings.Name(level));
             json.WriteString("stage", stage);
             json.WriteString("message", message);
             foreach (var (key, value) in fields)

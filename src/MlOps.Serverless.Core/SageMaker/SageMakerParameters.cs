@@ -77,15 +77,23 @@ public sealed record SageMakerParameters(
 /// Deterministic SageMaker resource names for a run: readable, within SageMaker's limits (tuning
 /// jobs 32 characters, others 63, <c>[a-zA-Z0-9-]</c>), and unique per run through a hash suffix. SageMaker names
 /// are unique per account and region, not per state machine: hashing the execution ARN (which names the state
-/// machine) keeps two deployments' same-named executions apart, while a retried state still gets the same names.
+/// machine) keeps two deployments' same-named executions apart, while a retried state still gets the same names
+/// (a redriven one a new attempt suffix, see <see cref="AttemptSuffixLength"/>).
 /// </summary>
 public sealed record JobNames(string Tuning, string Training, string Model, string Transform, string Forecast, string EndpointConfig)
 {
+    /// <summary>
+    /// Room left for the attempt suffix the definition appends (<c>-r{$$.Execution.RedriveCount}</c>, at most
+    /// <c>-r1000</c>: Step Functions redrives an execution up to 1000 times), so a redriven create never meets
+    /// the name its failed attempt took.
+    /// </summary>
+    public const int AttemptSuffixLength = 6;
+
     public static JobNames For(string runId, string? uniqueBy = null)
     {
         var hash = SageMakerNames.Hash(uniqueBy ?? runId);
         var slug = SageMakerNames.Slug(runId);
-        string Name(string kind, int limit) => SageMakerNames.Compose(kind, slug, hash, limit);
+        string Name(string kind, int limit) => SageMakerNames.Compose(kind, slug, hash, limit - AttemptSuffixLength);
         return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63));
     }
 }

@@ -1,5 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
+using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Storage;
 using S3Location = MlOps.Serverless.Core.Storage.S3Location;
 
@@ -37,6 +38,11 @@ public sealed class S3ObjectStore(IAmazonS3 s3) : IObjectStore
         catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return null;
+        }
+        // S3 answers 403 (not 404) for a missing key too when the caller may not list the bucket.
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.Forbidden)
+        {
+            throw new StorageAccessDenied(location.ToString(), $"S3 {e.ErrorCode}: {e.Message}", e);
         }
     }
 

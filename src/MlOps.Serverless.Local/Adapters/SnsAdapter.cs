@@ -11,7 +11,12 @@ public sealed class SnsAdapter(string notificationsFile, Action<string, string>?
     {
         var topic = (string?)input?["TopicArn"] ?? throw new TaskFailure("SNS.InvalidParameterException", "TopicArn is required");
         var message = (string?)input!["Message"] ?? throw new TaskFailure("SNS.InvalidParameterException", "Message is required");
-        var subject = (string?)input["Subject"] ?? "";
+        return new JsonObject { ["MessageId"] = await PublishAsync(topic, (string?)input["Subject"] ?? "", message, cancellationToken) };
+    }
+
+    /// <summary>Appends one message (also what an EventBridge rule targeting the topic delivers) and returns its id.</summary>
+    public async Task<string> PublishAsync(string topic, string subject, string message, CancellationToken cancellationToken)
+    {
         var id = Guid.NewGuid().ToString();
         var record = new JsonObject
         {
@@ -21,6 +26,6 @@ public sealed class SnsAdapter(string notificationsFile, Action<string, string>?
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(notificationsFile))!);
         await File.AppendAllTextAsync(notificationsFile, record.ToJsonString() + Environment.NewLine, cancellationToken);
         show?.Invoke(subject, message);
-        return new JsonObject { ["MessageId"] = id };
+        return id;
     }
 }

@@ -4,6 +4,8 @@ namespace MlOps.Serverless.Local.Runner;
 
 /// <summary>One execution to run: the (substituted) definition, its input and its context object.</summary>
 /// <param name="RetryIntervalOverridesMs">Per state name, the pause before a retry (tests use 0; null keeps the definition's backoff).</param>
+/// <param name="RedriveCount">The context object's <c>$$.Execution.RedriveCount</c>: 0 for a new execution, n for its n-th redrive.</param>
+/// <param name="StartAt">For a redrive, the top-level state to continue from (with <see cref="Input"/> as that state's input).</param>
 public sealed record ExecutionRequest(
     string Definition,
     JsonNode? Input,
@@ -11,7 +13,9 @@ public sealed record ExecutionRequest(
     string StateMachineName = "mlops-retraining",
     string Region = "local",
     string Account = "000000000000",
-    IReadOnlyDictionary<string, int>? RetryIntervalOverridesMs = null)
+    IReadOnlyDictionary<string, int>? RetryIntervalOverridesMs = null,
+    int RedriveCount = 0,
+    string? StartAt = null)
 {
     public string StateMachineArn => $"arn:aws:states:{Region}:{Account}:stateMachine:{StateMachineName}";
     public string ExecutionArn => $"arn:aws:states:{Region}:{Account}:execution:{StateMachineName}:{ExecutionName}";

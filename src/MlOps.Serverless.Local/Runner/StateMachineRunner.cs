@@ -54,9 +54,11 @@ public sealed class StateMachineRunner(NodeEnvironment node)
                     ["StartTime"] = startTime,
                     ["Input"] = request.Input?.DeepClone(),
                     ["RoleArn"] = $"arn:aws:iam::{request.Account}:role/local-state-machine",
+                    ["RedriveCount"] = request.RedriveCount,
                 },
                 ["StateMachine"] = new JsonObject { ["Id"] = request.StateMachineArn, ["Name"] = request.StateMachineName },
             },
+            ["startAt"] = request.StartAt,
             ["retryIntervalOverrides"] = request.RetryIntervalOverridesMs is null ? new JsonObject()
                 : JsonSerializer.SerializeToNode(request.RetryIntervalOverridesMs.ToDictionary(p => p.Key, p => p.Value), LocalJsonContext.Default.DictionaryStringInt32),
         });

@@ -1,6 +1,6 @@
 // Runs one execution of an ASL definition on aws-local-stepfunctions and hands every Task state
 // back to .NET over stdio (JSON lines), the way Step Functions hands it to a service integration.
-//   .NET -> node : {"type":"start", definition, input, context, retryIntervalOverrides}
+//   .NET -> node : {"type":"start", definition, input, context, retryIntervalOverrides, startAt?}
 //   node -> .NET : {"type":"task", id, state, resource, input}      (.NET answers on stdin)
 //   .NET -> node : {"type":"result", id, output} | {"type":"error", id, error, cause}
 //   node -> .NET : {"type":"event", event} for each execution event, then {"type":"end", ...}
@@ -47,7 +47,12 @@ function taskStates(states, found = []) {
 }
 
 async function run(start) {
-  const machine = new StateMachine(start.definition, { validationOptions: { checkArn: false } });
+  // The definition as deployed is validated; a redrive then starts it at the state that failed (as
+  // RedriveExecution does), which the validator alone would call unreachable states.
+  const deployed = new StateMachine(start.definition, { validationOptions: { checkArn: false } });
+  const machine = start.startAt
+    ? new StateMachine({ ...start.definition, StartAt: start.startAt }, { validationOptions: { noValidate: true } })
+    : deployed;
   const taskResourceLocalHandlers = {};
   for (const [state, resource] of taskStates(start.definition.States)) {
     taskResourceLocalHandlers[state] = (input) => new Promise((resolve, reject) => {

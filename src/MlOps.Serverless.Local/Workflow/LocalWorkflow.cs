@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Logging;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
@@ -56,10 +58,45 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var inputs = Upload(layout, dataDirectory, runId);
         await File.WriteAllTextAsync(Path.Combine(runFolder, "inputs.json"), inputs.ToJsonString(Indented), cancellationToken);
 
+        var input = new JsonObject { ["batch"] = runId };
+        if (options.Overrides is { Count: > 0 }) input["overrides"] = options.Overrides.DeepClone();
+        var definition = LocalDefinition.Build(LocalDefinition.ModelPackageGroupFor(options.DataDirectory));
+        return await ExecuteAsync(layout, runId, definition, input, redriveCount: 0, options.MlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, startAt: null);
+    }
+
+    /// <summary>
+    /// Redrives a failed run as Step Functions' RedriveExecution does: the same execution (run id, run folder,
+    /// definition) continues from the top-level state that failed, with the input that state received;
+    /// states that succeeded are not run again, and <c>$$.Execution.RedriveCount</c> goes up by one.
+    /// </summary>
+    public async Task<LocalRunResult> RedriveAsync(string root, string runId, string? mlflowTrackingUri = null, Action<ExecutionEvent>? onEvent = null,
+        Action<string, string>? onNotification = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var layout = new LocalLayout(Path.GetFullPath(root));
+        var inputsFile = Path.Combine(layout.RunFolder(runId), "inputs.json");
+        if (!File.Exists(inputsFile)) throw new ExecutionNotRedrivable($"No run {runId} under {layout.Root} ({inputsFile} not found).");
+        var inputs = JsonNode.Parse(await File.ReadAllTextAsync(inputsFile, cancellationToken));
+        var dataDirectory = (string?)inputs?["dataDirectory"];
+        // The definition the run started with: the sample's or the data folder's model package group.
+        var group = LocalDefinition.ModelPackageGroupFor(dataDirectory is null || Path.GetFullPath(dataDirectory) == Path.GetFullPath(layout.SampleData) ? null : dataDirectory);
+        var definition = LocalDefinition.Build(group);
+        var point = RedrivePoint.Read(layout.RunFolder(runId), runId, definition);
+        await File.AppendAllTextAsync(Path.Combine(layout.RunFolder(runId), "history.jsonl"),
+            new JsonObject { ["type"] = "ExecutionRedriven", ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ["redriveCount"] = point.RedriveCount, ["state"] = point.State }.ToJsonString() + "\n",
+            cancellationToken);
+        return await ExecuteAsync(layout, runId, definition, point.Input, point.RedriveCount, mlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, point.State);
+    }
+
+    private async Task<LocalRunResult> ExecuteAsync(LocalLayout layout, string runId, string definition, JsonNode? input, int redriveCount,
+        string? mlflowTrackingUri, Stopwatch clock, Action<ExecutionEvent>? onEvent, Action<string, string>? onNotification, CancellationToken cancellationToken,
+        string? startAt)
+    {
+        var runFolder = layout.RunFolder(runId);
         var store = new LocalFolderObjectStore(layout.S3Root);
-        var mlflowOptions = await MlflowConnection.ResolveAsync(options.MlflowTrackingUri, Environment.GetEnvironmentVariable, cancellationToken: cancellationToken);
+        var mlflowOptions = await MlflowConnection.ResolveAsync(mlflowTrackingUri, Environment.GetEnvironmentVariable, cancellationToken: cancellationToken);
         using var mlflow = mlflowOptions is null ? null : new MlflowClient(mlflowOptions);
-        await using var logs = new StreamWriter(Path.Combine(runFolder, "logs.jsonl")) { AutoFlush = true };
+        await using var logs = new StreamWriter(Path.Combine(runFolder, "logs.jsonl"), append: redriveCount > 0) { AutoFlush = true };
         var lambda = new LambdaAdapter(LocalFunctions.Create(store, mlflow, logs));
         using var athena = new LocalAthenaAdapter(layout.S3Root, LocalLayout.RawBucket, LocalLayout.WorkBucket);
         var sageMaker = new SageMakerAdapter(store, layout.SageMakerState, new LocalAwsIdentity(LocalLayout.Region, LocalLayout.Account),
@@ -68,24 +105,28 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var sns = new SnsAdapter(Path.Combine(runFolder, "notifications.jsonl"), onNotification);
         var tasks = DecorateTasks(new LocalTaskDispatcher([lambda, athena, sageMaker, sns]));
 
-        var input = new JsonObject { ["batch"] = runId };
-        if (options.Overrides is { Count: > 0 }) input["overrides"] = options.Overrides.DeepClone();
-        var request = new ExecutionRequest(LocalDefinition.Build(LocalDefinition.ModelPackageGroupFor(options.DataDirectory)), input, runId, Region: LocalLayout.Region, Account: LocalLayout.Account,
-            RetryIntervalOverridesMs: RetryIntervalOverridesMs);
+        var request = new ExecutionRequest(definition, input, runId, Region: LocalLayout.Region, Account: LocalLayout.Account,
+            RetryIntervalOverridesMs: RetryIntervalOverridesMs, RedriveCount: redriveCount, StartAt: startAt);
 
-        await using var history = new StreamWriter(Path.Combine(runFolder, "history.jsonl"));
+        await using var history = new StreamWriter(Path.Combine(runFolder, "history.jsonl"), append: redriveCount > 0);
         var execution = await runner.RunAsync(request, tasks, e =>
         {
             lock (history) history.WriteLine(e.Raw?.ToJsonString() ?? "{}");
             onEvent?.Invoke(e);
         }, cancellationToken);
         await history.FlushAsync(cancellationToken);
+        if (!execution.Succeeded) await NotifyFailureAsync(sns, request, execution, cancellationToken);
 
         var cost = CostEstimate.From(execution, lambda.Invocations);
         var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost);
         await RunReport.WriteAsync(result, layout, cancellationToken);
         return result;
     }
+
+    /// <summary>What the deployed EventBridge rule on the execution's FAILED status publishes to the topic.</summary>
+    private static Task NotifyFailureAsync(SnsAdapter sns, ExecutionRequest request, ExecutionResult execution, CancellationToken cancellationToken) =>
+        sns.PublishAsync(LocalDefinition.Values("")["NotificationTopicArn"], FailureNotification.Subject,
+            FailureNotification.Message(request.ExecutionName, execution.Status, execution.Error, execution.Cause), cancellationToken);
 
     private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
 

@@ -1,3 +1,4 @@
+using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Logging;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.MlFlow.Client;
@@ -8,6 +9,7 @@ namespace MlOps.Serverless.MlFlow.Logging;
 /// The logging stage's policy around <see cref="TrainingRunLogger"/>: with no tracking server, or when MLflow
 /// is unreachable after the client's bounded retries or rejects a request, the input is written to the
 /// outbox and the stage returns <c>deferred</c> with the reason, so the workflow goes on and nothing is lost.
+/// An object the logger may not read (StorageAccessDenied) defers the same way, with that reason.
 /// Input that breaks the contract still fails the stage (InvalidStageInput): replaying it would not help.
 /// </summary>
 /// <param name="noClientReason">Why <paramref name="client"/> is null (default: no server configured).</param>
@@ -32,6 +34,12 @@ public sealed class MlflowLoggingStage(MlflowClient? client, IObjectStore store,
         catch (MlflowError e)
         {
             return await DeferAsync(input, $"{e.GetType().Name}: {e.Message}", ct);
+        }
+        // An unreadable curves file: the outbox (in the run's work prefix) still keeps the payload, and a
+        // replay with credentials that can read it logs everything.
+        catch (StorageAccessDenied e)
+        {
+            return await DeferAsync(input, $"{e.ErrorName}: {e.Message}", ct);
         }
     }
 
