@@ -31,7 +31,7 @@ public static class MlflowCommands
 
     private static Option<DirectoryInfo?> S3RootOption() => new("--s3-root")
     {
-        Description = "Local folder that stands for S3 (local mode's {out}/s3), to read s3:// curve files from",
+        Description = "Local folder that stands for S3 (local mode's {out}/s3), to read s3:// curves and models from (default for a local outbox: the folder it sits in)",
     };
 
     private static Command Log()
@@ -83,7 +83,9 @@ public static class MlflowCommands
                 return 0;
             }
             using var client = await ClientAsync(parse.GetValue(tracking), ct);
-            var results = await MlflowReplay.ReplayAsync(client, CurveStore(parse.GetValue(s3Root)), entries, ct);
+            var root = CurveStore(parse.GetValue(s3Root));
+            var s3 = target.StartsWith("s3://", StringComparison.Ordinal) ? new S3ObjectStore() : null;
+            var results = await MlflowReplay.ReplayAsync(client, (source, entry) => root ?? s3 ?? LocalRootOf(source, entry), entries, ct);
             foreach (var r in results)
             {
                 Console.WriteLine($"{r.Source} (run {r.Entry.Input.Run.RunId}, deferred {r.Entry.DeferredAt:u}):");
@@ -126,6 +128,20 @@ public static class MlflowCommands
 
     private static IObjectStore? CurveStore(DirectoryInfo? s3Root) => s3Root is null ? null : new LocalFolderObjectStore(s3Root.FullName);
 
+    /// <summary>
+    /// The local folder standing for S3 that holds this outbox file: the file is
+    /// <c>{root}/{bucket}/{key of run.output.runUri}mlflow-outbox/{action}.json</c>. Null when it is not laid out so.
+    /// </summary>
+    public static IObjectStore? LocalRootOf(string outboxFile, OutboxEntry entry)
+    {
+        var runUri = S3Location.Parse(entry.Input.Run.Output.RunUri);
+        var suffix = Path.Combine([runUri.Bucket, .. runUri.Key.Split('/', StringSplitOptions.RemoveEmptyEntries), MlflowOutbox.Folder.TrimEnd('/'), Path.GetFileName(outboxFile)]);
+        var full = Path.GetFullPath(outboxFile);
+        return full.EndsWith(Path.DirectorySeparatorChar + suffix, StringComparison.Ordinal)
+            ? new LocalFolderObjectStore(full[..^(suffix.Length + 1)])
+            : null;
+    }
+
     private static void Print(string action, MlflowLoggingOutput output)
     {
         Console.WriteLine($"  {action}: {output.Status.ToString().ToLowerInvariant()}");
@@ -133,6 +149,8 @@ public static class MlflowCommands
         if (output.ParentRunId is { } p) Console.WriteLine($"  parent run  {p}");
         foreach (var c in output.ChildRunIds ?? []) Console.WriteLine($"  child run   {c}");
         if (output.ModelVersion is { } v) Console.WriteLine($"  model version {v}");
+        if (output.ChampionVersion is { } champion) Console.WriteLine($"  champion    version {champion}{(champion == output.ModelVersion ? "" : " (promoted later; the alias stays there)")}");
+        if (output.RunUrl is { } url) Console.WriteLine($"  url         {url}");
     }
 
     private static async Task<int> GuardAsync(Func<Task<int>> body)

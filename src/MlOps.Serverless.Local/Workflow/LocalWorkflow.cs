@@ -69,8 +69,9 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var tasks = DecorateTasks(new LocalTaskDispatcher([lambda, athena, sageMaker, sns]));
 
         var input = new JsonObject { ["batch"] = runId };
-        if (options.Overrides is { Count: > 0 }) input["overrides"] = options.Overrides.DeepClone();
-        var request = new ExecutionRequest(LocalDefinition.Build(LocalDefinition.ModelPackageGroupFor(options.DataDirectory)), input, runId, Region: LocalLayout.Region, Account: LocalLayout.Account,
+        var modelPackageGroup = LocalDefinition.ModelPackageGroupFor(options.DataDirectory);
+        input["overrides"] = WithRegisteredModel(options.Overrides, modelPackageGroup);
+        var request = new ExecutionRequest(LocalDefinition.Build(modelPackageGroup), input, runId, Region: LocalLayout.Region, Account: LocalLayout.Account,
             RetryIntervalOverridesMs: RetryIntervalOverridesMs);
 
         await using var history = new StreamWriter(Path.Combine(runFolder, "history.jsonl"));
@@ -84,6 +85,18 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var cost = CostEstimate.From(execution, lambda.Invocations);
         var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost);
         await RunReport.WriteAsync(result, layout, cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// Each data source registers in MLflow under its model package group's name (unless the overrides name a
+    /// registered model), so the champion alias of the sample and of real data never share one model.
+    /// </summary>
+    public static JsonObject WithRegisteredModel(JsonObject? overrides, string modelPackageGroup)
+    {
+        var result = overrides?.DeepClone().AsObject() ?? new JsonObject();
+        if (!result.ContainsKey("mlflow.registeredModelName") && result["mlflow"]?["registeredModelName"] is null)
+            result["mlflow.registeredModelName"] = modelPackageGroup;
         return result;
     }
 

@@ -65,7 +65,18 @@ public static class MlflowOutbox
         return Order(entries, e => e.Item2);
     }
 
-    /// <summary>Replay order: by run, then training before evaluation before promotion (the later actions need the parent run).</summary>
-    public static IReadOnlyList<T> Order<T>(IEnumerable<T> items, Func<T, OutboxEntry> entry) =>
-        items.OrderBy(i => entry(i).Input.Run.RunId, StringComparer.Ordinal).ThenBy(i => (int)entry(i).Input.Action).ToList();
+    /// <summary>
+    /// Replay order: runs in promotion order (a run's promotion time, or when it was requested if it has no
+    /// promotion here), then training before evaluation before promotion (the later actions need the parent run).
+    /// </summary>
+    public static IReadOnlyList<T> Order<T>(IEnumerable<T> items, Func<T, OutboxEntry> entry)
+    {
+        var list = items.ToList();
+        static string Key(RunRequest run) => run.ExecutionArn + "@" + run.RequestedAt.UtcTicks;
+        var promotedAt = list.Select(i => entry(i).Input).Where(i => i.Promotion?.PromotedAt is not null)
+            .GroupBy(i => Key(i.Run)).ToDictionary(g => g.Key, g => g.Min(i => i.Promotion!.PromotedAt!.Value));
+        DateTimeOffset RunTime(MlflowLoggingInput i) => promotedAt.TryGetValue(Key(i.Run), out var at) ? at : i.Run.RequestedAt;
+        return list.OrderBy(i => RunTime(entry(i).Input)).ThenBy(i => entry(i).Input.Run.RunId, StringComparer.Ordinal)
+            .ThenBy(i => Key(entry(i).Input.Run), StringComparer.Ordinal).ThenBy(i => (int)entry(i).Input.Action).ToList();
+    }
 }
