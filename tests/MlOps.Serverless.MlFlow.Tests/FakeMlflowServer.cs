@@ -134,7 +134,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         const string artifactsPrefix = "/api/2.0/mlflow-artifacts/artifacts/";
         if (path.StartsWith(artifactsPrefix, StringComparison.Ordinal))
         {
-            await HandleArtifactAsync(ctx, path[artifactsPrefix.Length..], body);
+            await HandleArtifactAsync(ctx, path[artifactsPrefix.Length..]);
             return;
         }
 

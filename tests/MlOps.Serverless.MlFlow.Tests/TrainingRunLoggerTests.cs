@@ -9,8 +9,18 @@ namespace MlOps.Serverless.MlFlow.Tests;
 public sealed class TrainingRunLoggerTests : IAsyncLifetime
 {
     private FakeMlflowServer _server = null!;
-    public async Task InitializeAsync() => _server = await FakeMlflowServer.StartAsync();
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    private readonly TempFolder _folder = new("mlflow-logger-");
+    private LocalFolderObjectStore _store = null!;
+    public async Task InitializeAsync()
+    {
+        _server = await FakeMlflowServer.StartAsync();
+        _store = new LocalFolderObjectStore(_folder.Path);
+    }
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _folder.Dispose();
+    }
 
     private static JsonElement Number(double v) => JsonDocument.Parse(v.ToString(System.Globalization.CultureInfo.InvariantCulture)).RootElement;
 
@@ -27,7 +37,7 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
         Assert.Equal(exp.Id, output.ExperimentId);
 
         var parent = _server.Runs[output.ParentRunId!];
-        Assert.Equal("tune-a", parent.Name);
+        Assert.Equal("exec-2026-11-27-a 2026-11-27 06:00Z", parent.Name); // the execution and when it started
         Assert.Equal("FINISHED", parent.Status);
         Assert.Equal(input.Run.ExecutionArn, parent.Tags["mlops.execution_arn"]);
         Assert.Equal("f1ngerpr1nt", parent.Tags["mlops.data.fingerprint"]);
@@ -49,7 +59,7 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
             Assert.Equal($"tune-a-{i:000}-abcd", child.Tags["mlflow.runName"]);
             Assert.Equal($"arn:aws:sagemaker:us-east-1:123456789012:training-job/tune-a-{i:000}-abcd", child.Tags["sagemaker.training_job_arn"]);
             Assert.Equal((4 + i).ToString(), child.Params["max_depth"]);
-            Assert.Equal(1000 - i, child.Metrics.Single(m => m.Key == "validation_rmse").Value);
+            Assert.Equal(1000 - i, child.Metrics.Single(m => m.Key == TrainingRunLogger.ObjectiveKey).Value);
             Assert.Equal(i == 3 ? "true" : "false", child.Tags["mlops.best"]);
         }
     }
@@ -101,7 +111,7 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
         var output = await new TrainingRunLogger(client).LogAsync(input);
         var child = _server.Runs[Assert.Single(output.ChildRunIds!)];
         Assert.Equal("reg:squarederror", child.Params["objective"]);
-        Assert.Equal(_server.Runs[output.ParentRunId!].Name, child.Name);
+        Assert.Equal(tuning.BestTrainingJob!.TrainingJobName, child.Name);
         Assert.Contains(child.Metrics, m => m.Key == "train_rmse");
     }
 
@@ -153,9 +163,10 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
     public async Task Promotion_registers_one_version_and_moves_the_champion_alias_idempotently()
     {
         using var client = Samples.Client(_server.BaseUri);
-        var logger = new TrainingRunLogger(client);
+        var logger = new TrainingRunLogger(client, _store);
         var run = Samples.Run();
         var training = await logger.LogAsync(Samples.Training(run));
+        await Samples.PutModelAsync(_store, "s3://artifacts/runs/exec/models/best/output/model.tar.gz");
         var promote = new MlflowLoggingInput(MlflowLoggingAction.Promotion, run,
             Promotion: new PromotionRequest("s3://artifacts/runs/exec/models/best/output/model.tar.gz", "arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/3"));
 
@@ -164,7 +175,8 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
 
         var model = _server.Models["retail-weekly-sales"];
         var version = Assert.Single(model.Versions);
-        Assert.Equal("s3://artifacts/runs/exec/models/best/output/model.tar.gz", version.Source);
+        Assert.Equal($"{_server.Runs[training.ParentRunId!].ArtifactUri}/model", version.Source);
+        Assert.Equal("s3://artifacts/runs/exec/models/best/output/model.tar.gz", version.Tags["sagemaker.model_artifacts"]);
         Assert.Equal(training.ParentRunId, version.RunId);
         Assert.Equal(version.Number, model.Aliases["champion"]);
         Assert.Equal(first.ModelVersion, second.ModelVersion);
@@ -175,11 +187,12 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
     public async Task A_later_promotion_moves_the_alias_to_the_new_version()
     {
         using var client = Samples.Client(_server.BaseUri);
-        var logger = new TrainingRunLogger(client);
+        var logger = new TrainingRunLogger(client, _store);
         foreach (var id in new[] { "exec-a", "exec-b" })
         {
             var run = Samples.Run(id);
             await logger.LogAsync(Samples.Training(run));
+            await Samples.PutModelAsync(_store, $"s3://artifacts/{id}/model.tar.gz");
             await logger.LogAsync(new MlflowLoggingInput(MlflowLoggingAction.Promotion, run, Promotion: new PromotionRequest($"s3://artifacts/{id}/model.tar.gz")));
         }
         var model = _server.Models["retail-weekly-sales"];

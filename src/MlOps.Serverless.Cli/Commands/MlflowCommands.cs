@@ -85,7 +85,7 @@ public static class MlflowCommands
             using var client = await ClientAsync(parse.GetValue(tracking), ct);
             var root = CurveStore(parse.GetValue(s3Root));
             var s3 = target.StartsWith("s3://", StringComparison.Ordinal) ? new S3ObjectStore() : null;
-            var results = await MlflowReplay.ReplayAsync(client, (source, entry) => root ?? s3 ?? LocalRootOf(source, entry), entries, ct);
+            var results = await MlflowReplay.ReplayAsync(client, (source, entry) => root ?? s3 ?? MlflowOutbox.LocalRootOf(source, entry), entries, ct);
             foreach (var r in results)
             {
                 Console.WriteLine($"{r.Source} (run {r.Entry.Input.Run.RunId}, deferred {r.Entry.DeferredAt:u}):");
@@ -127,20 +127,6 @@ public static class MlflowCommands
     }
 
     private static IObjectStore? CurveStore(DirectoryInfo? s3Root) => s3Root is null ? null : new LocalFolderObjectStore(s3Root.FullName);
-
-    /// <summary>
-    /// The local folder standing for S3 that holds this outbox file: the file is
-    /// <c>{root}/{bucket}/{key of run.output.runUri}mlflow-outbox/{action}.json</c>. Null when it is not laid out so.
-    /// </summary>
-    public static IObjectStore? LocalRootOf(string outboxFile, OutboxEntry entry)
-    {
-        var runUri = S3Location.Parse(entry.Input.Run.Output.RunUri);
-        var suffix = Path.Combine([runUri.Bucket, .. runUri.Key.Split('/', StringSplitOptions.RemoveEmptyEntries), MlflowOutbox.Folder.TrimEnd('/'), Path.GetFileName(outboxFile)]);
-        var full = Path.GetFullPath(outboxFile);
-        return full.EndsWith(Path.DirectorySeparatorChar + suffix, StringComparison.Ordinal)
-            ? new LocalFolderObjectStore(full[..^(suffix.Length + 1)])
-            : null;
-    }
 
     private static void Print(string action, MlflowLoggingOutput output)
     {
