@@ -27,7 +27,8 @@ public sealed record LocalRunOptions(
     string? ExecutionName = null,
     SampleDataOptions? Sample = null);
 
-public sealed record LocalRunResult(string RunId, string RunFolder, ExecutionResult Execution, TimeSpan Elapsed, CostEstimate Cost);
+/// <param name="MlflowTrackingUri">The tracking server the run logged to, if any (for the replay command of deferred logging).</param>
+public sealed record LocalRunResult(string RunId, string RunFolder, ExecutionResult Execution, TimeSpan Elapsed, CostEstimate Cost, string? MlflowTrackingUri = null);
 
 /// <summary>
 /// Local mode: uploads the data as the upload convention says, then executes the deployed definition on
@@ -83,7 +84,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         await history.FlushAsync(cancellationToken);
 
         var cost = CostEstimate.From(execution, lambda.Invocations);
-        var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost);
+        var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost, options.MlflowTrackingUri);
         await RunReport.WriteAsync(result, layout, cancellationToken);
         return result;
     }
