@@ -49,6 +49,8 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     public sealed class Model { public required string Name; public string? Description; public List<Version> Versions = new(); public Dictionary<string, string> Aliases = new(); }
 
     public List<Recorded> Requests { get; } = new();
+    /// <summary>Every request the server refused (its own 4xx/5xx answers, not injected faults).</summary>
+    public List<(string Endpoint, int Status, string Message)> Rejected { get; } = new();
     public Dictionary<string, Experiment> Experiments { get; } = new();
     public Dictionary<string, Run> Runs { get; } = new();
     public Dictionary<string, Model> Models { get; } = new();
@@ -157,6 +159,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         {
             status = e.Status;
             response = new JsonObject { ["error_code"] = e.Code, ["message"] = e.Message };
+            lock (_lock) Rejected.Add((endpoint, e.Status, e.Message));
         }
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
@@ -208,6 +211,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
             status = 405;
             response = new JsonObject { ["error_code"] = "ENDPOINT_NOT_FOUND", ["message"] = $"No {ctx.Request.Method} endpoint" };
         }
+        if (status >= 400) lock (_lock) Rejected.Add(("mlflow-artifacts/artifacts", status, response.ToJsonString()));
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(response.ToJsonString());
