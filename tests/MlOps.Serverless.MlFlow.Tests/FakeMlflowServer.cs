@@ -15,14 +15,19 @@ namespace MlOps.Serverless.MlFlow.Tests;
 /// <summary>
 /// An in-process MLflow tracking server (Kestrel on 127.0.0.1, free port) implementing the REST endpoints
 /// the client uses, with MLflow's validation rules and error shapes (mlflow/server/handlers.py,
-/// mlflow/utils/validation.py, the SQL store): batch limits, 1 MB log-batch bodies, key rules, immutable
-/// params, metric de-duplication on (key, value, timestamp, step), 404 RESOURCE_DOES_NOT_EXIST, aliases that
-/// must point at an existing version, tag/param filters in runs/search. Faults can be queued per request.
+/// mlflow/utils/validation.py, mlflow/store/tracking/sqlalchemy_store.py, the model registry's SQL store):
+/// batch limits, 1 MB log-batch bodies, key rules, immutable params, the SQL store's metric de-duplication
+/// (and its failure on re-sent batches of more than 100 metrics), dataset inputs, alias rules, the
+/// mlflow-artifacts proxy, 404 RESOURCE_DOES_NOT_EXIST, tag/param filters in runs/search. Faults can be
+/// queued per request.
 /// </summary>
 public sealed partial class FakeMlflowServer : IAsyncDisposable
 {
     public const int MaxEntityKeyLength = 250, MaxParamValueLength = 6000, MaxTagValueLength = 8000;
     public const int MaxMetricsPerBatch = 1000, MaxParamsTagsPerBatch = 100, MaxEntitiesPerBatch = 1000, MaxBatchLogRequestSize = 1_000_000;
+    // validation.py: dataset and input-tag limits, alias length.
+    public const int MaxDatasetNameSize = 500, MaxDatasetDigestSize = 36, MaxDatasetSourceSize = 65535, MaxDatasetSchemaSize = 1048575,
+        MaxDatasetProfileSize = 16777215, MaxInputTagKeySize = 255, MaxInputTagValueSize = 500, MaxAliasLength = 255, MaxExperimentTagValueLength = 5000;
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Func<HttpContext, Task>> _faults = new();
@@ -30,21 +35,31 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     private int _nextExperiment = 1;
 
     public sealed record Recorded(string Method, string Endpoint, string Query, string Body, IReadOnlyDictionary<string, string> Headers);
-    public sealed class Experiment { public required string Id; public required string Name; }
+    public sealed class Experiment { public required string Id; public required string Name; public Dictionary<string, string> Tags = new(); }
     public sealed class Run
     {
         public required string Id; public required string ExperimentId; public string? Name; public string Status = "RUNNING";
-        public long StartTime; public long? EndTime;
+        public long StartTime; public long? EndTime; public string ArtifactUri = "";
         public Dictionary<string, string> Params = new(); public Dictionary<string, string> Tags = new();
         public List<(string Key, double Value, long Timestamp, long Step)> Metrics = new();
+        public List<DatasetInput> Inputs = new();
     }
+    public sealed record DatasetInput(string Name, string Digest, string SourceType, string Source, IReadOnlyDictionary<string, string> Tags);
     public sealed class Version { public required string Number; public required string Source; public string? RunId; public Dictionary<string, string> Tags = new(); }
-    public sealed class Model { public required string Name; public List<Version> Versions = new(); public Dictionary<string, string> Aliases = new(); }
+    public sealed class Model { public required string Name; public string? Description; public List<Version> Versions = new(); public Dictionary<string, string> Aliases = new(); }
 
     public List<Recorded> Requests { get; } = new();
+    /// <summary>Every request the server refused (its own 4xx/5xx answers, not injected faults).</summary>
+    public List<(string Endpoint, int Status, string Message)> Rejected { get; } = new();
     public Dictionary<string, Experiment> Experiments { get; } = new();
     public Dictionary<string, Run> Runs { get; } = new();
     public Dictionary<string, Model> Models { get; } = new();
+    /// <summary>Files written through the mlflow-artifacts proxy, by path under the artifact root.</summary>
+    public Dictionary<string, byte[]> Artifacts { get; } = new();
+    /// <summary>False plays <c>mlflow server --no-serve-artifacts</c>: the proxy answers 503 and runs get <see cref="ArtifactRoot"/> URIs.</summary>
+    public bool ServeArtifacts { get; set; } = true;
+    /// <summary>The default artifact root (<c>mlflow-artifacts:</c> when serving artifacts; e.g. <c>s3://bucket/mlflow</c> for SageMaker's managed MLflow).</summary>
+    public string ArtifactRoot { get; set; } = "mlflow-artifacts:";
     /// <summary>Page size of runs/search (MLflow honours max_results; a small value exercises page tokens).</summary>
     public int SearchPageSize { get; set; } = 1000;
     public Uri BaseUri { get; private set; } = null!;
@@ -105,8 +120,10 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext ctx)
     {
-        string body;
-        using (var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8)) body = await reader.ReadToEndAsync();
+        byte[] raw;
+        using (var buffer = new MemoryStream()) { await ctx.Request.Body.CopyToAsync(buffer); raw = buffer.ToArray(); }
+        var body = Encoding.UTF8.GetString(raw);
+        ctx.Items["raw"] = raw;
         var path = ctx.Request.Path.Value ?? "";
         const string prefix = "/api/2.0/mlflow/";
         var endpoint = path.StartsWith(prefix, StringComparison.Ordinal) ? path[prefix.Length..] : path;
@@ -115,6 +132,13 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
                 ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
 
         if (_faults.TryDequeue(out var fault)) { await fault(ctx); return; }
+
+        const string artifactsPrefix = "/api/2.0/mlflow-artifacts/artifacts/";
+        if (path.StartsWith(artifactsPrefix, StringComparison.Ordinal))
+        {
+            await HandleArtifactAsync(ctx, path[artifactsPrefix.Length..]);
+            return;
+        }
 
         if (!path.StartsWith(prefix, StringComparison.Ordinal))
         {
@@ -135,7 +159,59 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         {
             status = e.Status;
             response = new JsonObject { ["error_code"] = e.Code, ["message"] = e.Message };
+            lock (_lock) Rejected.Add((endpoint, e.Status, e.Message));
         }
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync(response.ToJsonString());
+    }
+
+    /// <summary>
+    /// The mlflow-artifacts proxy (mlflow/server/handlers.py <c>_upload_artifact</c>, <c>_download_artifact</c>): both
+    /// answer 503 in plain text when the server runs with <c>--no-serve-artifacts</c> (<c>_disable_unless_serve_artifacts</c>),
+    /// and refuse unsafe paths with 400 INVALID_PARAMETER_VALUE "Invalid path" (mlflow/utils/uri.py <c>validate_path_is_safe</c>).
+    /// A PUT replaces the file.
+    /// </summary>
+    private async Task HandleArtifactAsync(HttpContext ctx, string encodedPath)
+    {
+        if (!ServeArtifacts)
+        {
+            ctx.Response.StatusCode = 503;
+            ctx.Response.ContentType = "text/html; charset=utf-8";
+            await ctx.Response.WriteAsync("Endpoint: /api/2.0/mlflow-artifacts/artifacts/<path:artifact_path> disabled due to the mlflow server running with `--no-serve-artifacts`. To enable artifacts server functionality, run `mlflow server` with `--serve-artifacts`");
+            return;
+        }
+        var path = Uri.UnescapeDataString(encodedPath);
+        JsonNode response = new JsonObject();
+        var status = 200;
+        if (path.Contains('#') || path.Contains('\\') || path.Split('/').Contains("..") || path.StartsWith('/') || Regex.IsMatch(path, "^[A-Za-z]:"))
+        {
+            status = 400;
+            response = new JsonObject { ["error_code"] = "INVALID_PARAMETER_VALUE", ["message"] = "Invalid path" };
+        }
+        else if (ctx.Request.Method == "PUT")
+        {
+            lock (_lock) Artifacts[path] = (byte[])ctx.Items["raw"]!;
+        }
+        else if (ctx.Request.Method == "GET")
+        {
+            byte[]? content;
+            lock (_lock) Artifacts.TryGetValue(path, out content);
+            if (content is not null)
+            {
+                ctx.Response.ContentType = "application/octet-stream";
+                await ctx.Response.Body.WriteAsync(content);
+                return;
+            }
+            status = 404;
+            response = new JsonObject { ["error_code"] = "RESOURCE_DOES_NOT_EXIST", ["message"] = $"File {path} does not exist" };
+        }
+        else
+        {
+            status = 405;
+            response = new JsonObject { ["error_code"] = "ENDPOINT_NOT_FOUND", ["message"] = $"No {ctx.Request.Method} endpoint" };
+        }
+        if (status >= 400) lock (_lock) Rejected.Add(("mlflow-artifacts/artifacts", status, response.ToJsonString()));
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(response.ToJsonString());
@@ -180,6 +256,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
                     run.Tags[k] = v;
                 }
                 if (run.Name is not null) run.Tags["mlflow.runName"] = run.Name;
+                run.ArtifactUri = $"{ArtifactRoot.TrimEnd('/')}/{expId}/{run.Id}/artifacts";
                 Runs[run.Id] = run;
                 return new JsonObject { ["run"] = RunJson(run) };
             }
@@ -201,12 +278,39 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
             }
             case ("POST", "runs/search"):
                 return SearchRuns(Json());
+            case ("POST", "runs/log-inputs"):
+                return LogInputs(Json());
+            case ("POST", "experiments/set-experiment-tag"):
+            {
+                var req = Json();
+                var id = J(req, "experiment_id");
+                var exp = Experiments.GetValueOrDefault(id) ?? throw NotFound($"No Experiment with id={id} exists");
+                var (k, v) = (J(req, "key"), req["value"]?.GetValue<string>() ?? "");
+                ValidateKey(k, "tag"); ValidateValue(v, "Experiment tag", k, MaxExperimentTagValueLength);
+                exp.Tags[k] = v;
+                return new JsonObject();
+            }
             case ("POST", "registered-models/create"):
             {
-                var name = J(Json(), "name");
+                var req = Json();
+                var name = J(req, "name");
                 if (Models.ContainsKey(name)) throw Exists($"Registered Model (name={name}) already exists.");
-                Models[name] = new Model { Name = name };
+                Models[name] = new Model { Name = name, Description = req["description"]?.GetValue<string>() };
                 return new JsonObject { ["registered_model"] = ModelJson(Models[name]) };
+            }
+            case ("PATCH", "registered-models/update"):
+            {
+                var req = Json();
+                var model = FindModel(J(req, "name"));
+                if (req["description"]?.GetValue<string>() is { } d) model.Description = d;
+                return new JsonObject { ["registered_model"] = ModelJson(model) };
+            }
+            case ("GET", "model-versions/get"):
+            {
+                var model = FindModel(Q("name"));
+                var number = Q("version");
+                var version = model.Versions.FirstOrDefault(v => v.Number == number) ?? throw NotFound($"Model Version (name={model.Name}, version={number}) not found");
+                return new JsonObject { ["model_version"] = VersionJson(model, version) };
             }
             case ("GET", "registered-models/get"):
                 return new JsonObject { ["registered_model"] = ModelJson(FindModel(Q("name"))) };
@@ -225,10 +329,9 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
             {
                 var req = Json();
                 var model = FindModel(J(req, "name"));
-                var alias = J(req, "alias");
+                var alias = req["alias"]?.GetValue<string>() ?? "";
                 var number = J(req, "version");
-                if (AliasPattern().IsMatch(alias) || alias.Equals("latest", StringComparison.OrdinalIgnoreCase))
-                    throw Invalid($"Invalid alias name: '{alias}'. Aliases cannot be of the form 'v<number>' or 'latest'.");
+                ValidateAlias(alias);
                 _ = model.Versions.FirstOrDefault(v => v.Number == number) ?? throw NotFound($"Model Version (name={model.Name}, version={number}) not found");
                 model.Aliases[alias] = number;
                 return new JsonObject();
@@ -245,6 +348,11 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// log_batch as the SQL store runs it (mlflow/store/tracking/sqlalchemy_store.py): everything is validated
+    /// first (validation.py), then params are written, then metrics, then tags, each committed on its own, so
+    /// a failure in the metrics keeps the params. Metrics follow <c>_log_metrics</c>, failure included.
+    /// </summary>
     private JsonNode LogBatch(string rawBody, JsonObject req)
     {
         if (Encoding.UTF8.GetByteCount(rawBody) > MaxBatchLogRequestSize)
@@ -263,10 +371,11 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         {
             var (k, v) = (p!["key"]!.GetValue<string>(), p["value"]!.GetValue<string>());
             ValidateKey(k, "param"); ValidateValue(v, "Param", k, MaxParamValueLength);
-            if (run.Params.TryGetValue(k, out var old) && old != v)
-                throw Invalid($"Changing param values is not allowed. Param with key='{k}' was already logged with value='{old}' for run ID='{run.Id}'. Attempted logging new value '{v}'.");
             newParams.Add((k, v));
         }
+        var dupes = newParams.GroupBy(p => p.Item1).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (dupes.Count > 0)
+            throw Invalid($"Duplicate parameter keys have been submitted: [{string.Join(", ", dupes.Select(d => $"'{d}'"))}]. Please ensure the request contains only one param value per param key.");
         var newTags = new List<(string, string)>();
         foreach (var t in tags)
         {
@@ -284,10 +393,78 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
             var ts = m["timestamp"]?.GetValue<long>() ?? throw Invalid($"Metric '{k}' has no timestamp.");
             newMetrics.Add((k, value, ts, m["step"]?.GetValue<long>() ?? 0));
         }
+
+        // _log_params: a key already logged with another value is refused; the same value is accepted.
+        foreach (var (k, v) in newParams)
+            if (run.Params.TryGetValue(k, out var old) && old != v)
+                throw Invalid($"Changing param values is not allowed. Param with key='{k}' was already logged with value='{old}' for run ID='{run.Id}'. Attempted logging new value '{v}'.");
         foreach (var (k, v) in newParams) run.Params[k] = v;
+
+        LogMetrics(run, newMetrics);
+
         foreach (var (k, v) in newTags) run.Tags[k] = v;
-        foreach (var metric in newMetrics)
-            if (!run.Metrics.Contains(metric)) run.Metrics.Add(metric); // the SQL store's primary key de-duplicates
+        return new JsonObject();
+    }
+
+    /// <summary>
+    /// sqlalchemy_store.py <c>_log_metrics</c>: metrics are de-duplicated within the request and inserted in one
+    /// commit. When the primary key (key, timestamp, step, value) is violated, the store rolls back and walks the
+    /// request's metric keys in windows of 100 metrics, each time inserting every metric of the request that is
+    /// not in the history of that window's keys. A metric already logged under a key outside the window is then
+    /// inserted again and the commit fails with a UNIQUE constraint error, answered as 400 BAD_REQUEST (the
+    /// managed session turns SQLAlchemy errors into BAD_REQUEST). Windows committed before the failure stay.
+    /// </summary>
+    private static void LogMetrics(Run run, List<(string Key, double Value, long Timestamp, long Step)> metrics)
+    {
+        var instances = metrics.Distinct().ToList();
+        void Insert(IReadOnlyList<(string Key, double Value, long Timestamp, long Step)> batch)
+        {
+            if (batch.Any(run.Metrics.Contains) || batch.Distinct().Count() != batch.Count)
+                throw new MlflowException(400, "BAD_REQUEST", "(sqlite3.IntegrityError) UNIQUE constraint failed: metrics.key, metrics.timestamp, metrics.step, metrics.run_uuid, metrics.value, metrics.is_nan");
+            run.Metrics.AddRange(batch);
+        }
+        if (!instances.Any(run.Metrics.Contains)) { Insert(instances); return; }
+        var keys = instances.Select(m => m.Key).ToList();
+        for (var i = 0; i < keys.Count; i += 100)
+        {
+            var window = keys.Skip(i).Take(100).ToHashSet();
+            var history = run.Metrics.Where(m => window.Contains(m.Key)).ToHashSet();
+            Insert(instances.Where(m => !history.Contains(m)).ToList());
+        }
+    }
+
+    /// <summary>
+    /// runs/log-inputs (sqlalchemy_store.py <c>log_inputs</c>, validation.py <c>_validate_dataset</c> and input-tag
+    /// limits): a dataset is identified by (name, digest); a run keeps one input per dataset.
+    /// </summary>
+    private JsonNode LogInputs(JsonObject req)
+    {
+        var run = FindRun(req["run_id"]?.GetValue<string>() ?? throw Invalid("Missing value for required parameter 'run_id'."));
+        foreach (var item in req["datasets"]?.AsArray() ?? [])
+        {
+            var d = item!["dataset"] ?? throw Invalid("Dataset input must have a dataset associated with it.");
+            string Field(string name, string label, int limit)
+            {
+                var value = d[name]?.GetValue<string>() ?? throw Invalid($"Dataset {label} cannot be None");
+                if (value.Length > limit) throw Invalid($"Dataset {label} exceeds the maximum length of {limit}");
+                return value;
+            }
+            var (name, digest) = (Field("name", "name", MaxDatasetNameSize), Field("digest", "digest", MaxDatasetDigestSize));
+            var sourceType = d["source_type"]?.GetValue<string>() ?? throw Invalid("Dataset source_type cannot be None");
+            var source = Field("source", "source", MaxDatasetSourceSize);
+            if (d["schema"]?.GetValue<string>() is { Length: > MaxDatasetSchemaSize }) throw Invalid($"Dataset schema exceeds the maximum length of {MaxDatasetSchemaSize}");
+            if (d["profile"]?.GetValue<string>() is { Length: > MaxDatasetProfileSize }) throw Invalid($"Dataset profile exceeds the maximum length of {MaxDatasetProfileSize}");
+            var inputTags = new Dictionary<string, string>();
+            foreach (var t in item["tags"]?.AsArray() ?? [])
+            {
+                var (k, v) = (t!["key"]!.GetValue<string>(), t["value"]!.GetValue<string>());
+                if (k.Length > MaxInputTagKeySize) throw Invalid($"'key' exceeds the maximum length of {MaxInputTagKeySize} characters");
+                if (v.Length > MaxInputTagValueSize) throw Invalid($"'value' exceeds the maximum length of {MaxInputTagValueSize} characters");
+                inputTags[k] = v;
+            }
+            if (!run.Inputs.Any(i => i.Name == name && i.Digest == digest))
+                run.Inputs.Add(new DatasetInput(name, digest, sourceType, source, inputTags));
+        }
         return new JsonObject();
     }
 
@@ -350,8 +527,21 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     [GeneratedRegex(@"^(?<kind>tags|params)\.(?:`(?<bq>[^`]+)`|(?<plain>[A-Za-z0-9_.\-]+))\s*(?<op>!=|=)\s*(?:'(?<value>[^']*)'|""(?<value>[^""]*)"")$")]
     private static partial Regex FilterClause();
 
-    [GeneratedRegex(@"^v\d+$", RegexOptions.IgnoreCase)]
-    private static partial Regex AliasPattern();
+    [GeneratedRegex(@"^[vV]\d+$")]
+    private static partial Regex AliasVersionPattern();
+
+    [GeneratedRegex(@"^[\w\-]*$")]
+    private static partial Regex AliasCharacters();
+
+    /// <summary>mlflow/utils/validation.py <c>_validate_model_alias_name</c>, in its order.</summary>
+    private static void ValidateAlias(string alias)
+    {
+        if (alias.Length == 0) throw Invalid("Registered model alias name cannot be empty.");
+        if (!AliasCharacters().IsMatch(alias)) throw Invalid($"Invalid alias name: '{alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).");
+        if (alias.Length > MaxAliasLength) throw Invalid($"'Registered model alias name' exceeds the maximum length of {MaxAliasLength} characters");
+        if (alias.Equals("latest", StringComparison.OrdinalIgnoreCase)) throw Invalid("'latest' alias name (case insensitive) is reserved.");
+        if (AliasVersionPattern().IsMatch(alias)) throw Invalid($"Version alias name '{alias}' is reserved.");
+    }
 
     [GeneratedRegex(@"^[/\w.\- ]*$")]
     private static partial Regex ValidName();
@@ -382,6 +572,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     private static JsonObject ExperimentJson(Experiment e) => new()
     {
         ["experiment_id"] = e.Id, ["name"] = e.Name, ["artifact_location"] = $"mlflow-artifacts:/{e.Id}", ["lifecycle_stage"] = "active",
+        ["tags"] = new JsonArray(e.Tags.Select(t => (JsonNode)new JsonObject { ["key"] = t.Key, ["value"] = t.Value }).ToArray()),
     };
 
     private static JsonObject RunInfoJson(Run r)
@@ -389,7 +580,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         var info = new JsonObject
         {
             ["run_id"] = r.Id, ["run_uuid"] = r.Id, ["run_name"] = r.Name, ["experiment_id"] = r.ExperimentId, ["user_id"] = "",
-            ["status"] = r.Status, ["start_time"] = r.StartTime, ["artifact_uri"] = $"mlflow-artifacts:/{r.ExperimentId}/{r.Id}/artifacts", ["lifecycle_stage"] = "active",
+            ["status"] = r.Status, ["start_time"] = r.StartTime, ["artifact_uri"] = r.ArtifactUri, ["lifecycle_stage"] = "active",
         };
         if (r.EndTime is { } end) info["end_time"] = end;
         return info;
@@ -398,6 +589,14 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     private static JsonObject RunJson(Run r) => new()
     {
         ["info"] = RunInfoJson(r),
+        ["inputs"] = new JsonObject
+        {
+            ["dataset_inputs"] = new JsonArray(r.Inputs.Select(i => (JsonNode)new JsonObject
+            {
+                ["tags"] = new JsonArray(i.Tags.Select(t => (JsonNode)new JsonObject { ["key"] = t.Key, ["value"] = t.Value }).ToArray()),
+                ["dataset"] = new JsonObject { ["name"] = i.Name, ["digest"] = i.Digest, ["source_type"] = i.SourceType, ["source"] = i.Source },
+            }).ToArray()),
+        },
         ["data"] = new JsonObject
         {
             // Like MLflow: the latest value per metric key (highest step, then timestamp).
@@ -412,12 +611,14 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     {
         ["name"] = m.Name,
         ["creation_timestamp"] = 0,
+        ["description"] = m.Description,
         ["aliases"] = new JsonArray(m.Aliases.Select(a => (JsonNode)new JsonObject { ["alias"] = a.Key, ["version"] = a.Value }).ToArray()),
     };
 
     private static JsonObject VersionJson(Model m, Version v) => new()
     {
         ["name"] = m.Name, ["version"] = v.Number, ["source"] = v.Source, ["run_id"] = v.RunId, ["status"] = "READY",
+        ["tags"] = new JsonArray(v.Tags.Select(t => (JsonNode)new JsonObject { ["key"] = t.Key, ["value"] = t.Value }).ToArray()),
         ["aliases"] = new JsonArray(m.Aliases.Where(a => a.Value == v.Number).Select(a => (JsonNode)a.Key).ToArray()),
     };
 }

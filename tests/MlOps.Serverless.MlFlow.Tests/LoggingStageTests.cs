@@ -110,14 +110,15 @@ public sealed class LoggingStageTests : IDisposable
         await using var server = await FakeMlflowServer.StartAsync();
         using var client = Samples.Client(server.BaseUri);
         var entries = (await MlflowOutbox.ReadAllAsync(_store, new S3Location("work", "runs/"))).Select(e => (e.Location.ToString(), e.Entry));
-        var results = await MlflowReplay.ReplayAsync(client, _store, entries);
+        await Samples.PutModelAsync(_store, "s3://artifacts/m.tar.gz");
+        var results = await MlflowReplay.ReplayAsync(client, (_, _) => _store, entries);
 
         Assert.Equal([MlflowLoggingAction.Training, MlflowLoggingAction.Evaluation, MlflowLoggingAction.Promotion], results.Select(r => r.Entry.Input.Action));
         Assert.All(results, r => Assert.Equal(MlflowLoggingStatus.Logged, r.Output.Status));
         Assert.Equal(4, server.Runs.Count);
         Assert.Equal("1", server.Models["retail-weekly-sales"].Aliases["champion"]);
 
-        await MlflowReplay.ReplayAsync(client, _store, entries);
+        await MlflowReplay.ReplayAsync(client, (_, _) => _store, entries);
         Assert.Equal(4, server.Runs.Count);
         Assert.Single(server.Models["retail-weekly-sales"].Versions);
     }

@@ -92,6 +92,23 @@ public static class Samples
     public static MlflowLoggingInput Training(RunRequest? run = null, int jobs = 3, string? curvesUri = null) =>
         new(MlflowLoggingAction.Training, run ?? Run(), Tuning(jobs, curvesUri));
 
+    /// <summary>A SageMaker-style <c>model.tar.gz</c> holding <c>xgboost-model</c> with <paramref name="model"/> as its bytes.</summary>
+    public static async Task PutModelAsync(IObjectStore store, string uri, string model = "binary xgboost model")
+    {
+        using var tarGz = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(tarGz, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        await using (var tar = new System.Formats.Tar.TarWriter(gzip))
+        {
+            var entry = new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "xgboost-model")
+            {
+                DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(model)),
+            };
+            await tar.WriteEntryAsync(entry);
+        }
+        tarGz.Position = 0;
+        await store.PutAsync(S3Location.Parse(uri), tarGz, "application/gzip");
+    }
+
     /// <summary>An address where nothing listens: the port of a listener that has been closed.</summary>
     public static Uri DeadEndpoint()
     {

@@ -228,6 +228,20 @@ public sealed class RetrainingPathTests
     }
 
     [Fact]
+    public async Task The_tuning_configuration_reaches_the_MLflow_logger()
+    {
+        var script = await HappyScriptAsync();
+        var result = await RunAsync(script);
+
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        var config = script.InputOf("LogTraining")!["Payload"]!["tuningJobConfig"]!;
+        var tuning = script.InputOf("TuneHyperparameters")!["HyperParameterTuningJobConfig"]!;
+        foreach (var field in new[] { "Strategy", "HyperParameterTuningJobObjective", "ResourceLimits", "ParameterRanges", "TrainingJobEarlyStoppingType" })
+            Assert.True(JsonNode.DeepEquals(tuning[field], config[field]), field);
+        Assert.NotNull(config["ParameterRanges"]!["ContinuousParameterRanges"]);
+    }
+
+    [Fact]
     public async Task Existing_champion_is_described_and_handed_to_the_gate()
     {
         var script = (await HappyScriptAsync()).Returns("FindChampion",

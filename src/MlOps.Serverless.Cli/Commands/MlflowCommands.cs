@@ -31,7 +31,7 @@ public static class MlflowCommands
 
     private static Option<DirectoryInfo?> S3RootOption() => new("--s3-root")
     {
-        Description = "Local folder that stands for S3 (local mode's {out}/s3), to read s3:// curve files from",
+        Description = "Local folder that stands for S3 (local mode's {out}/s3), to read s3:// curves and models from (default for a local outbox: the folder it sits in)",
     };
 
     private static Command Log()
@@ -83,7 +83,9 @@ public static class MlflowCommands
                 return 0;
             }
             using var client = await ClientAsync(parse.GetValue(tracking), ct);
-            var results = await MlflowReplay.ReplayAsync(client, CurveStore(parse.GetValue(s3Root)), entries, ct);
+            var root = CurveStore(parse.GetValue(s3Root));
+            var s3 = target.StartsWith("s3://", StringComparison.Ordinal) ? new S3ObjectStore() : null;
+            var results = await MlflowReplay.ReplayAsync(client, (source, entry) => root ?? s3 ?? MlflowOutbox.LocalRootOf(source, entry), entries, ct);
             foreach (var r in results)
             {
                 Console.WriteLine($"{r.Source} (run {r.Entry.Input.Run.RunId}, deferred {r.Entry.DeferredAt:u}):");
@@ -133,6 +135,8 @@ public static class MlflowCommands
         if (output.ParentRunId is { } p) Console.WriteLine($"  parent run  {p}");
         foreach (var c in output.ChildRunIds ?? []) Console.WriteLine($"  child run   {c}");
         if (output.ModelVersion is { } v) Console.WriteLine($"  model version {v}");
+        if (output.ChampionVersion is { } champion) Console.WriteLine($"  champion    version {champion}{(champion == output.ModelVersion ? "" : " (promoted later; the alias stays there)")}");
+        if (output.RunUrl is { } url) Console.WriteLine($"  url         {url}");
     }
 
     private static async Task<int> GuardAsync(Func<Task<int>> body)

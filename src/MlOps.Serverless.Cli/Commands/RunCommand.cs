@@ -123,10 +123,19 @@ public static class RunCommand
         }
         foreach (var (subject, _) in notifications) AnsiConsole.MarkupLineInterpolated($"Notification: {subject}");
         if (summary["model"] is { } model) AnsiConsole.MarkupLineInterpolated($"Model:  {model}");
+        PrintMlflow(result);
         AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
         var cost = result.Cost;
         AnsiConsole.MarkupLineInterpolated(
             $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}); prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s arm64, $0.20 per 1M requests (us-east-1)");
+    }
+
+    private static void PrintMlflow(LocalRunResult result)
+    {
+        var (lines, command) = MlflowSection.Describe(result, new LocalLayout(Path.GetDirectoryName(Path.GetDirectoryName(result.RunFolder))!));
+        foreach (var line in lines) AnsiConsole.MarkupLineInterpolated($"{line}");
+        if (command is not null)
+            AnsiConsole.MarkupLineInterpolated($"Replay: [bold]{command}[/]{(MlflowSection.ReplayNote(result) is { } note ? $"  ({note})" : "")}");
     }
 
     private static string Format(double? value) => value?.ToString("#,0.0", CultureInfo.InvariantCulture) ?? "—";

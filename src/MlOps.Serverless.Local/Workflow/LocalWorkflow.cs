@@ -29,7 +29,8 @@ public sealed record LocalRunOptions(
     string? ExecutionName = null,
     SampleDataOptions? Sample = null);
 
-public sealed record LocalRunResult(string RunId, string RunFolder, ExecutionResult Execution, TimeSpan Elapsed, CostEstimate Cost);
+/// <param name="MlflowTrackingUri">The tracking server the run logged to, if any (for the replay command of deferred logging).</param>
+public sealed record LocalRunResult(string RunId, string RunFolder, ExecutionResult Execution, TimeSpan Elapsed, CostEstimate Cost, string? MlflowTrackingUri = null);
 
 /// <summary>
 /// Local mode: uploads the data as the upload convention says, then executes the deployed definition on
@@ -59,8 +60,9 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         await File.WriteAllTextAsync(Path.Combine(runFolder, "inputs.json"), inputs.ToJsonString(Indented), cancellationToken);
 
         var input = new JsonObject { ["batch"] = runId };
-        if (options.Overrides is { Count: > 0 }) input["overrides"] = options.Overrides.DeepClone();
-        var definition = LocalDefinition.Build(LocalDefinition.ModelPackageGroupFor(options.DataDirectory));
+        var modelPackageGroup = LocalDefinition.ModelPackageGroupFor(options.DataDirectory);
+        input["overrides"] = WithRegisteredModel(options.Overrides, modelPackageGroup);
+        var definition = LocalDefinition.Build(modelPackageGroup);
         return await ExecuteAsync(layout, runId, definition, input, redriveCount: 0, options.MlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, startAt: null);
     }
 
@@ -118,7 +120,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         if (!execution.Succeeded) await NotifyFailureAsync(sns, request, execution, cancellationToken);
 
         var cost = CostEstimate.From(execution, lambda.Invocations);
-        var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost);
+        var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost, mlflowTrackingUri);
         await RunReport.WriteAsync(result, layout, cancellationToken);
         return result;
     }
@@ -127,6 +129,18 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
     private static Task NotifyFailureAsync(SnsAdapter sns, ExecutionRequest request, ExecutionResult execution, CancellationToken cancellationToken) =>
         sns.PublishAsync(LocalDefinition.Values("")["NotificationTopicArn"], FailureNotification.Subject,
             FailureNotification.Message(request.ExecutionName, execution.Status, execution.Error, execution.Cause), cancellationToken);
+
+    /// <summary>
+    /// Each data source registers in MLflow under its model package group's name (unless the overrides name a
+    /// registered model), so the champion alias of the sample and of real data never share one model.
+    /// </summary>
+    public static JsonObject WithRegisteredModel(JsonObject? overrides, string modelPackageGroup)
+    {
+        var result = overrides?.DeepClone().AsObject() ?? new JsonObject();
+        if (!result.ContainsKey("mlflow.registeredModelName") && result["mlflow"]?["registeredModelName"] is null)
+            result["mlflow.registeredModelName"] = modelPackageGroup;
+        return result;
+    }
 
     private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
 

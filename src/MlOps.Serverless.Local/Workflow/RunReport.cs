@@ -17,7 +17,7 @@ public static class RunReport
         await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "summary.json"), summary.ToJsonString(Indented), cancellationToken);
         var forecast = await ForecastSection.WriteAsync(new LocalFolderObjectStore(layout.S3Root), RunRequest(result.Execution)?["output"],
             result.RunFolder, result.RunId, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result, forecast), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result, forecast, layout), cancellationToken);
     }
 
     /// <summary>The facts of a finished run, read from the execution's output or, for a failed run, its history.</summary>
@@ -66,7 +66,7 @@ public static class RunReport
     public static string LocalPath(LocalLayout layout, string s3Uri) =>
         s3Uri.StartsWith("s3://", StringComparison.Ordinal) ? Path.Combine(layout.S3Root, s3Uri["s3://".Length..]) : s3Uri;
 
-    private static string Markdown(JsonObject s, LocalRunResult result, ForecastSection forecast)
+    private static string Markdown(JsonObject s, LocalRunResult result, ForecastSection forecast, LocalLayout layout)
     {
         var md = new StringBuilder();
         md.AppendLine($"# Retraining run `{s["runId"]}`").AppendLine();
@@ -88,6 +88,7 @@ public static class RunReport
             md.AppendLine();
         }
         md.AppendLine(forecast.Markdown());
+        md.Append(MlflowSection.Markdown(result, layout));
 
         md.AppendLine("## States").AppendLine().AppendLine("| state | entered | duration (s) |").AppendLine("| --- | ---: | ---: |");
         var started = result.Execution.History.Count > 0 ? result.Execution.History[0].Timestamp : DateTimeOffset.MinValue;

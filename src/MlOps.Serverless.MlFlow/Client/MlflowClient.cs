@@ -51,6 +51,7 @@ public sealed class MlflowClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly Uri _api;
+    private readonly Uri _artifacts;
     private int _attempts;
 
     public MlflowClient(MlflowClientOptions options, HttpMessageHandler? handler = null)
@@ -62,6 +63,7 @@ public sealed class MlflowClient : IDisposable
         };
         var baseText = options.BaseUri.ToString();
         _api = new Uri(baseText.EndsWith('/') ? baseText : baseText + "/", UriKind.Absolute);
+        _artifacts = new Uri(_api, "api/2.0/mlflow-artifacts/artifacts/");
         _api = new Uri(_api, "api/2.0/mlflow/");
     }
 
@@ -164,6 +166,29 @@ public sealed class MlflowClient : IDisposable
         throw new MlflowInvalidParameter($"'{value}' cannot be used in an MLflow search filter: it contains both quote characters.", endpoint, null, "INVALID_PARAMETER_VALUE");
     }
 
+    /// <summary>runs/log-inputs. The server keeps one input per (dataset name, digest) and run, so re-sending changes nothing.</summary>
+    public Task LogInputsAsync(string runId, IReadOnlyList<MlflowDatasetInput> datasets, CancellationToken ct = default) =>
+        PostAsync("runs/log-inputs", new LogInputsRequest(runId, datasets), MlflowJsonContext.Default.LogInputsRequest, MlflowJsonContext.Default.EmptyResponse, ct);
+
+    /// <summary>experiments/set-experiment-tag (e.g. <c>mlflow.note.content</c>, the description the UI shows); setting it again is a no-op.</summary>
+    public Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken ct = default) =>
+        PostAsync("experiments/set-experiment-tag", new SetExperimentTagRequest(experimentId, key, value), MlflowJsonContext.Default.SetExperimentTagRequest,
+            MlflowJsonContext.Default.EmptyResponse, ct);
+
+    // ---- artifacts (the tracking server's mlflow-artifacts proxy) ----
+
+    /// <summary>
+    /// <c>PUT /api/2.0/mlflow-artifacts/artifacts/{path}</c>: writes one file under a run's <c>mlflow-artifacts:</c>
+    /// artifact URI. A PUT of the same path replaces the file, so re-sending is idempotent.
+    /// </summary>
+    public async Task UploadArtifactAsync(string artifactUri, string relativePath, ReadOnlyMemory<byte> content, CancellationToken ct = default)
+    {
+        var path = MlflowArtifactPaths.ProxyPath(artifactUri, relativePath);
+        var escaped = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+        await SendAsync(HttpMethod.Put, "mlflow-artifacts/artifacts", new Uri(_artifacts, escaped), content, "application/octet-stream",
+            MlflowJsonContext.Default.EmptyResponse, ct);
+    }
+
     // ---- model registry ----
 
     /// <summary>The registered model, or null when it does not exist.</summary>
@@ -173,15 +198,21 @@ public sealed class MlflowClient : IDisposable
         catch (MlflowResourceNotFound) { return null; }
     }
 
-    public async Task<MlflowRegisteredModel> CreateRegisteredModelAsync(string name, CancellationToken ct = default) =>
-        (await PostAsync("registered-models/create", new CreateRegisteredModelRequest(name), MlflowJsonContext.Default.CreateRegisteredModelRequest,
+    public async Task<MlflowRegisteredModel> CreateRegisteredModelAsync(string name, string? description = null, CancellationToken ct = default) =>
+        (await PostAsync("registered-models/create", new CreateRegisteredModelRequest(name, description), MlflowJsonContext.Default.CreateRegisteredModelRequest,
             MlflowJsonContext.Default.RegisteredModelResponse, ct)).RegisteredModel;
 
-    /// <summary>Gets or creates the registered model, tolerating a concurrent creator.</summary>
-    public async Task<MlflowRegisteredModel> GetOrCreateRegisteredModelAsync(string name, CancellationToken ct = default)
+    public async Task<MlflowRegisteredModel> UpdateRegisteredModelAsync(string name, string description, CancellationToken ct = default) =>
+        (await SendAsync(HttpMethod.Patch, "registered-models/update", new Uri(_api, "registered-models/update"),
+            JsonSerializer.SerializeToUtf8Bytes(new UpdateRegisteredModelRequest(name, description), MlflowJsonContext.Default.UpdateRegisteredModelRequest),
+            "application/json", MlflowJsonContext.Default.RegisteredModelResponse, ct)).RegisteredModel;
+
+    /// <summary>Gets or creates the registered model, tolerating a concurrent creator; a given description is set when it differs.</summary>
+    public async Task<MlflowRegisteredModel> GetOrCreateRegisteredModelAsync(string name, string? description = null, CancellationToken ct = default)
     {
-        if (await GetRegisteredModelAsync(name, ct) is { } existing) return existing;
-        try { return await CreateRegisteredModelAsync(name, ct); }
+        if (await GetRegisteredModelAsync(name, ct) is { } existing)
+            return description is null || existing.Description == description ? existing : await UpdateRegisteredModelAsync(name, description, ct);
+        try { return await CreateRegisteredModelAsync(name, description, ct); }
         catch (MlflowResourceAlreadyExists)
         {
             return await GetRegisteredModelAsync(name, ct)
@@ -192,6 +223,9 @@ public sealed class MlflowClient : IDisposable
     public async Task<MlflowModelVersion> CreateModelVersionAsync(string name, string source, string? runId, IReadOnlyList<MlflowTag>? tags = null, CancellationToken ct = default) =>
         (await PostAsync("model-versions/create", new CreateModelVersionRequest(name, source, runId, tags), MlflowJsonContext.Default.CreateModelVersionRequest,
             MlflowJsonContext.Default.ModelVersionResponse, ct)).ModelVersion;
+
+    public async Task<MlflowModelVersion> GetModelVersionAsync(string name, string version, CancellationToken ct = default) =>
+        (await GetAsync("model-versions/get", [("name", name), ("version", version)], MlflowJsonContext.Default.ModelVersionResponse, ct)).ModelVersion;
 
     /// <summary>Model versions matching a filter such as <c>name='m' AND run_id='r'</c>.</summary>
     public async Task<IReadOnlyList<MlflowModelVersion>> SearchModelVersionsAsync(string filter, CancellationToken ct = default)
@@ -225,18 +259,17 @@ public sealed class MlflowClient : IDisposable
     private Task<TResponse> GetAsync<TResponse>(string endpoint, IReadOnlyList<(string Key, string Value)> query, JsonTypeInfo<TResponse> response, CancellationToken ct)
     {
         var qs = string.Join('&', query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value)));
-        return SendAsync(HttpMethod.Get, endpoint, endpoint + (qs.Length > 0 ? "?" + qs : ""), ReadOnlyMemory<byte>.Empty, response, ct);
+        return SendAsync(HttpMethod.Get, endpoint, new Uri(_api, endpoint + (qs.Length > 0 ? "?" + qs : "")), ReadOnlyMemory<byte>.Empty, null, response, ct);
     }
 
     private Task<TResponse> PostAsync<TRequest, TResponse>(string endpoint, TRequest body, JsonTypeInfo<TRequest> request, JsonTypeInfo<TResponse> response, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, endpoint, endpoint, JsonSerializer.SerializeToUtf8Bytes(body, request), response, ct);
+        SendAsync(HttpMethod.Post, endpoint, new Uri(_api, endpoint), JsonSerializer.SerializeToUtf8Bytes(body, request), "application/json", response, ct);
 
-    private async Task<TResponse> SendAsync<TResponse>(HttpMethod method, string endpoint, string relative, ReadOnlyMemory<byte> body,
+    private async Task<TResponse> SendAsync<TResponse>(HttpMethod method, string endpoint, Uri uri, ReadOnlyMemory<byte> body, string? contentType,
         JsonTypeInfo<TResponse> responseType, CancellationToken ct)
     {
         var policy = Options.Retry;
         var started = Options.Clock.GetTimestamp();
-        var uri = new Uri(_api, relative);
         string lastFailure = "";
         HttpStatusCode? lastStatus = null;
         string? lastCode = null;
@@ -247,10 +280,10 @@ public sealed class MlflowClient : IDisposable
             TimeSpan? retryAfter = null;
             using (var request = new HttpRequestMessage(method, uri))
             {
-                if (method != HttpMethod.Get)
+                if (contentType is not null)
                 {
                     request.Content = new ReadOnlyMemoryContent(body);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
                 }
                 await Options.Authenticator.ApplyAsync(request, body, ct);
 

@@ -11,7 +11,13 @@ namespace MlOps.Serverless.MlFlow.Client;
 /// </summary>
 public sealed record MlflowLimits
 {
-    public int MaxMetricsPerBatch { get; init; } = 1000;
+    /// <summary>
+    /// 100, not validation.py's 1000: on a duplicate, the SQL store (<c>sqlalchemy_store.py</c> <c>_log_metrics</c>)
+    /// re-checks the batch against history in key windows of 100 metrics and fails with a UNIQUE-constraint
+    /// error when a window misses keys the batch already logged, so only requests of at most 100 metrics can be
+    /// re-sent safely.
+    /// </summary>
+    public int MaxMetricsPerBatch { get; init; } = 100;
     public int MaxParamsPerBatch { get; init; } = 100;
     public int MaxTagsPerBatch { get; init; } = 100;
     public int MaxEntitiesPerBatch { get; init; } = 1000;
@@ -20,6 +26,8 @@ public sealed record MlflowLimits
     public int MaxKeyLength { get; init; } = 250;
     public int MaxParamValueLength { get; init; } = 6000;
     public int MaxTagValueLength { get; init; } = 5000;
+    /// <summary>validation.py's MAX_DATASET_DIGEST_SIZE.</summary>
+    public int MaxDatasetDigestLength { get; init; } = 36;
 
     public static MlflowLimits Default { get; } = new();
 }

@@ -50,7 +50,8 @@ public sealed record MlflowAlias(
 
 public sealed record MlflowRegisteredModel(
     [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("aliases")] IReadOnlyList<MlflowAlias>? Aliases = null);
+    [property: JsonPropertyName("aliases")] IReadOnlyList<MlflowAlias>? Aliases = null,
+    [property: JsonPropertyName("description")] string? Description = null);
 
 public sealed record MlflowModelVersion(
     [property: JsonPropertyName("name")] string Name,
@@ -58,7 +59,24 @@ public sealed record MlflowModelVersion(
     [property: JsonPropertyName("source")] string? Source = null,
     [property: JsonPropertyName("run_id")] string? RunId = null,
     [property: JsonPropertyName("status")] string? Status = null,
-    [property: JsonPropertyName("aliases")] IReadOnlyList<string>? Aliases = null);
+    [property: JsonPropertyName("aliases")] IReadOnlyList<string>? Aliases = null,
+    [property: JsonPropertyName("tags")] IReadOnlyList<MlflowTag>? Tags = null)
+{
+    public string? Tag(string key) => Tags?.FirstOrDefault(t => t.Key == key)?.Value;
+}
+
+/// <summary>A dataset as <c>runs/log-inputs</c> takes it (MLflow's <c>Dataset</c> message; digest at most 36 characters).</summary>
+public sealed record MlflowDataset(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("digest")] string Digest,
+    [property: JsonPropertyName("source_type")] string SourceType,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("schema")] string? Schema = null,
+    [property: JsonPropertyName("profile")] string? Profile = null);
+
+public sealed record MlflowDatasetInput(
+    [property: JsonPropertyName("tags")] IReadOnlyList<MlflowTag> Tags,
+    [property: JsonPropertyName("dataset")] MlflowDataset Dataset);
 
 // Requests.
 public sealed record CreateExperimentRequest([property: JsonPropertyName("name")] string Name);
@@ -87,7 +105,22 @@ public sealed record SearchRunsRequest(
     [property: JsonPropertyName("max_results")] int MaxResults,
     [property: JsonPropertyName("page_token")] string? PageToken);
 
-public sealed record CreateRegisteredModelRequest([property: JsonPropertyName("name")] string Name);
+public sealed record CreateRegisteredModelRequest(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description")] string? Description = null);
+
+public sealed record UpdateRegisteredModelRequest(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description")] string Description);
+
+public sealed record LogInputsRequest(
+    [property: JsonPropertyName("run_id")] string RunId,
+    [property: JsonPropertyName("datasets")] IReadOnlyList<MlflowDatasetInput> Datasets);
+
+public sealed record SetExperimentTagRequest(
+    [property: JsonPropertyName("experiment_id")] string ExperimentId,
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("value")] string Value);
 
 public sealed record CreateModelVersionRequest(
     [property: JsonPropertyName("name")] string Name,

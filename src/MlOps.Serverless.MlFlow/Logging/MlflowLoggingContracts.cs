@@ -18,12 +18,15 @@ public enum MlflowLoggingAction
 /// exactly as the state machine's integrations return them. Unknown properties are kept
 /// (<see cref="Extra"/>) so that an outbox copy of the input loses nothing.
 /// </summary>
+/// <param name="TuningJobConfig">The HyperParameterTuningJobConfig the tuning job was created with (the Describe result the
+/// state machine keeps does not hold it); logged as <c>tuning.*</c> params when a tuning job ran.</param>
 public sealed record MlflowLoggingInput(
     MlflowLoggingAction Action,
     RunRequest Run,
     TrainingResult? Training = null,
     EvaluationResult? Evaluation = null,
-    PromotionRequest? Promotion = null)
+    PromotionRequest? Promotion = null,
+    TuningJobConfig? TuningJobConfig = null)
 {
     // Settable, not init: source generation cannot bind extension data through the constructor path.
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
@@ -54,7 +57,21 @@ public sealed record TuningJobConfig(
     [property: JsonPropertyName("Strategy")] string? Strategy = null,
     [property: JsonPropertyName("HyperParameterTuningJobObjective")] TuningObjective? HyperParameterTuningJobObjective = null,
     [property: JsonPropertyName("ResourceLimits")] TuningResourceLimits? ResourceLimits = null,
-    [property: JsonPropertyName("TrainingJobEarlyStoppingType")] string? TrainingJobEarlyStoppingType = null);
+    [property: JsonPropertyName("TrainingJobEarlyStoppingType")] string? TrainingJobEarlyStoppingType = null,
+    [property: JsonPropertyName("ParameterRanges")] TuningParameterRanges? ParameterRanges = null);
+
+public sealed record TuningParameterRanges(
+    [property: JsonPropertyName("IntegerParameterRanges")] IReadOnlyList<TuningParameterRange>? IntegerParameterRanges = null,
+    [property: JsonPropertyName("ContinuousParameterRanges")] IReadOnlyList<TuningParameterRange>? ContinuousParameterRanges = null,
+    [property: JsonPropertyName("CategoricalParameterRanges")] IReadOnlyList<TuningParameterRange>? CategoricalParameterRanges = null);
+
+/// <summary>One range of ParameterRanges (integer and continuous: min/max/scaling; categorical: values).</summary>
+public sealed record TuningParameterRange(
+    [property: JsonPropertyName("Name")] string Name,
+    [property: JsonPropertyName("MinValue")] string? MinValue = null,
+    [property: JsonPropertyName("MaxValue")] string? MaxValue = null,
+    [property: JsonPropertyName("ScalingType")] string? ScalingType = null,
+    [property: JsonPropertyName("Values")] IReadOnlyList<string>? Values = null);
 
 public sealed record TuningObjective(
     [property: JsonPropertyName("Type")] string? Type = null,
@@ -108,8 +125,10 @@ public sealed record EvaluationResult(
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
-/// <summary>What was promoted: the SageMaker model package and the artifact MLflow's model version points at.</summary>
-public sealed record PromotionRequest(string ModelArtifactUri, string? ModelPackageArn = null);
+/// <summary>What was promoted: the SageMaker model package and its <c>model.tar.gz</c>.</summary>
+/// <param name="PromotedAt">When it was promoted; the logging stage stamps it on first sight (so the outbox keeps it).
+/// The champion alias only moves to a version promoted later than the one it points at.</param>
+public sealed record PromotionRequest(string ModelArtifactUri, string? ModelPackageArn = null, DateTimeOffset? PromotedAt = null);
 
 public enum MlflowLoggingStatus
 {
@@ -118,6 +137,8 @@ public enum MlflowLoggingStatus
 }
 
 /// <summary>The stage output. <c>deferred</c> means the input is in the outbox at <see cref="OutboxUri"/> for <c>mlops mlflow replay</c>.</summary>
+/// <param name="RunUrl">The parent run in the tracking server's UI.</param>
+/// <param name="ChampionVersion">After a promotion: the version the champion alias points at (an older promotion leaves it on a newer one).</param>
 public sealed record MlflowLoggingOutput(
     MlflowLoggingStatus Status,
     string? ExperimentId = null,
@@ -125,7 +146,9 @@ public sealed record MlflowLoggingOutput(
     IReadOnlyList<string>? ChildRunIds = null,
     string? ModelVersion = null,
     string? OutboxUri = null,
-    string? Reason = null);
+    string? Reason = null,
+    string? RunUrl = null,
+    string? ChampionVersion = null);
 
 /// <summary>One deferred stage input, as written to <c>{runUri}mlflow-outbox/{action}.json</c>.</summary>
 public sealed record OutboxEntry(int FormatVersion, DateTimeOffset DeferredAt, string Reason, MlflowLoggingInput Input);

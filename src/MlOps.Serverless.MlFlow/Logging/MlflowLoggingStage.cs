@@ -22,10 +22,15 @@ public sealed class MlflowLoggingStage(MlflowClient? client, IObjectStore store,
     public async Task<MlflowLoggingOutput> RunAsync(MlflowLoggingInput input, CancellationToken ct = default)
     {
         TrainingRunLogger.Validate(input);
+        // The promotion time is fixed on first sight, so the outbox (and so a replay) carries the same one.
+        if (input.Promotion is { PromotedAt: null } promotion)
+            input = input with { Promotion = promotion with { PromotedAt = _clock.GetUtcNow() } };
         if (client is null) return await DeferAsync(input, noClientReason ?? NoServerReason, ct);
         try
         {
-            var output = await new TrainingRunLogger(client, store).LogAsync(input, ct);
+            var output = await new TrainingRunLogger(client, store, _clock).LogAsync(input, ct);
+            if (output.ExperimentId is { } experiment && output.ParentRunId is { } parent)
+                output = output with { RunUrl = RunUrl(client.Options.BaseUri, experiment, parent) };
             log?.Info("mlflow logged", ("action", MlflowOutbox.ActionName(input.Action)), ("runId", input.Run.RunId),
                 ("experimentId", output.ExperimentId), ("parentRunId", output.ParentRunId), ("childRuns", output.ChildRunIds?.Count ?? 0),
                 ("modelVersion", output.ModelVersion));
@@ -42,6 +47,10 @@ public sealed class MlflowLoggingStage(MlflowClient? client, IObjectStore store,
             return await DeferAsync(input, $"{e.ErrorName}: {e.Message}", ct);
         }
     }
+
+    /// <summary>The run's page in the MLflow UI.</summary>
+    public static string RunUrl(Uri trackingUri, string experimentId, string runId) =>
+        $"{trackingUri.ToString().TrimEnd('/')}/#/experiments/{experimentId}/runs/{runId}";
 
     private async Task<MlflowLoggingOutput> DeferAsync(MlflowLoggingInput input, string reason, CancellationToken ct)
     {

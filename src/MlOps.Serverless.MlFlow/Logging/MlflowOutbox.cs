@@ -49,6 +49,21 @@ public static class MlflowOutbox
         }
     }
 
+    /// <summary>
+    /// The local folder standing for S3 that holds a local outbox file (so a local replay reads curves and the model
+    /// from it): the file is <c>{root}/{bucket}/{key of run.output.runUri}mlflow-outbox/{action}.json</c>. Null when
+    /// the file is not laid out so.
+    /// </summary>
+    public static IObjectStore? LocalRootOf(string outboxFile, OutboxEntry entry)
+    {
+        var runUri = S3Location.Parse(entry.Input.Run.Output.RunUri);
+        var suffix = Path.Combine([runUri.Bucket, .. runUri.Key.Split('/', StringSplitOptions.RemoveEmptyEntries), Folder.TrimEnd('/'), Path.GetFileName(outboxFile)]);
+        var full = Path.GetFullPath(outboxFile);
+        return full.EndsWith(Path.DirectorySeparatorChar + suffix, StringComparison.Ordinal)
+            ? new LocalFolderObjectStore(full[..^(suffix.Length + 1)])
+            : null;
+    }
+
     /// <summary>The entries under an outbox prefix (one run's <c>mlflow-outbox/</c>, or a parent prefix holding many runs), in replay order.</summary>
     public static async Task<IReadOnlyList<(S3Location Location, OutboxEntry Entry)>> ReadAllAsync(IObjectStore store, S3Location prefix, CancellationToken ct = default)
     {
@@ -65,7 +80,18 @@ public static class MlflowOutbox
         return Order(entries, e => e.Item2);
     }
 
-    /// <summary>Replay order: by run, then training before evaluation before promotion (the later actions need the parent run).</summary>
-    public static IReadOnlyList<T> Order<T>(IEnumerable<T> items, Func<T, OutboxEntry> entry) =>
-        items.OrderBy(i => entry(i).Input.Run.RunId, StringComparer.Ordinal).ThenBy(i => (int)entry(i).Input.Action).ToList();
+    /// <summary>
+    /// Replay order: runs in promotion order (a run's promotion time, or when it was requested if it has no
+    /// promotion here), then training before evaluation before promotion (the later actions need the parent run).
+    /// </summary>
+    public static IReadOnlyList<T> Order<T>(IEnumerable<T> items, Func<T, OutboxEntry> entry)
+    {
+        var list = items.ToList();
+        static string Key(RunRequest run) => run.ExecutionArn + "@" + run.RequestedAt.UtcTicks;
+        var promotedAt = list.Select(i => entry(i).Input).Where(i => i.Promotion?.PromotedAt is not null)
+            .GroupBy(i => Key(i.Run)).ToDictionary(g => g.Key, g => g.Min(i => i.Promotion!.PromotedAt!.Value));
+        DateTimeOffset RunTime(MlflowLoggingInput i) => promotedAt.TryGetValue(Key(i.Run), out var at) ? at : i.Run.RequestedAt;
+        return list.OrderBy(i => RunTime(entry(i).Input)).ThenBy(i => entry(i).Input.Run.RunId, StringComparer.Ordinal)
+            .ThenBy(i => Key(entry(i).Input.Run), StringComparer.Ordinal).ThenBy(i => (int)entry(i).Input.Action).ToList();
+    }
 }

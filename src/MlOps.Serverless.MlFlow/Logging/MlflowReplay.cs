@@ -1,23 +1,38 @@
+using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.MlFlow.Client;
 
 namespace MlOps.Serverless.MlFlow.Logging;
 
+/// <summary>An outbox entry that could not be replayed; the message names the file first.</summary>
+public sealed class MlflowReplayFailed(string source, WorkflowError inner)
+    : WorkflowError($"Replaying {source} failed: {inner.GetType().Name}: {inner.Message}", inner)
+{
+    public string OutboxFile { get; } = source;
+}
+
 /// <summary>
-/// Pushes deferred inputs to a tracking server. Unlike the stage, replay does not defer again: an error
-/// stops it and is reported, and since logging is idempotent the same outbox can be replayed again later.
+/// Pushes deferred inputs to a tracking server, in promotion order. Unlike the stage, replay does not defer
+/// again: an error stops it and names the outbox file, and since logging is idempotent the same outbox can be
+/// replayed again later. <paramref name="storeFor"/> gives the object store an entry's curves and model are read from.
 /// </summary>
 public static class MlflowReplay
 {
     public sealed record Result(string Source, OutboxEntry Entry, MlflowLoggingOutput Output);
 
-    public static async Task<IReadOnlyList<Result>> ReplayAsync(MlflowClient client, IObjectStore? curves,
+    public static async Task<IReadOnlyList<Result>> ReplayAsync(MlflowClient client, Func<string, OutboxEntry, IObjectStore?> storeFor,
         IEnumerable<(string Source, OutboxEntry Entry)> entries, CancellationToken ct = default)
     {
-        var logger = new TrainingRunLogger(client, curves);
         var results = new List<Result>();
         foreach (var (source, entry) in MlflowOutbox.Order(entries, e => e.Entry))
-            results.Add(new Result(source, entry, await logger.LogAsync(entry.Input, ct)));
+        {
+            MlflowLoggingOutput output;
+            try { output = await new TrainingRunLogger(client, storeFor(source, entry)).LogAsync(entry.Input, ct); }
+            catch (WorkflowError e) { throw new MlflowReplayFailed(source, e); }
+            if (output.ExperimentId is { } experiment && output.ParentRunId is { } parent)
+                output = output with { RunUrl = MlflowLoggingStage.RunUrl(client.Options.BaseUri, experiment, parent) };
+            results.Add(new Result(source, entry, output));
+        }
         return results;
     }
 }

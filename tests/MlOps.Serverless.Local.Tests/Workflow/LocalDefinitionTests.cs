@@ -45,4 +45,16 @@ public sealed class LocalDefinitionTests
         Assert.Contains("\"ModelPackageGroupName\": \"retail-weekly-sales-sample\"", definition);
         Assert.DoesNotContain("${ModelPackageGroupName}", definition);
     }
+
+    [Fact]
+    public void Each_data_source_registers_its_own_MLflow_model_unless_the_overrides_name_one()
+    {
+        var sample = LocalWorkflow.WithRegisteredModel(null, LocalDefinition.ModelPackageGroupFor(null));
+        var real = LocalWorkflow.WithRegisteredModel(new System.Text.Json.Nodes.JsonObject { ["tuning.maxJobs"] = 8 }, LocalDefinition.ModelPackageGroupFor("/data/retail"));
+        Assert.Equal("retail-weekly-sales-sample", (string?)sample["mlflow.registeredModelName"]);
+        Assert.StartsWith("retail-weekly-sales-retail", (string?)real["mlflow.registeredModelName"]);
+        Assert.Equal(8, (int?)real["tuning.maxJobs"]);
+        var chosen = LocalWorkflow.WithRegisteredModel(System.Text.Json.Nodes.JsonNode.Parse("""{"mlflow":{"registeredModelName":"mine"}}""")!.AsObject(), "group");
+        Assert.False(chosen.ContainsKey("mlflow.registeredModelName"));
+    }
 }
