@@ -21,3 +21,6 @@ public sealed class InvalidStageInput(string message, Exception? inner = null) :
 
 /// <summary>The raw data failed one or more hard data-quality rules. Never retried.</summary>
 public sealed class DataQualityFailed(string message) : WorkflowError(message);
+
+/// <summary>The trigger is not a run to start (e.g. a nested <c>manifest.json</c>): the execution ends successfully with this reason.</summary>
+public sealed class UploadIgnored(string message) : WorkflowError(message);
