@@ -121,6 +121,7 @@ public sealed record StackSettings
     private static CostGuardrails ParseGuardrails(object? value)
     {
         var json = ParseObject(value, "guardrails");
+        if (json.Count == 0) return CostGuardrails.Defaults;
         try
         {
             var defaults = JsonSerializer.SerializeToNode(CostGuardrails.Defaults, CoreJsonContext.Default.CostGuardrails)!.AsObject();
