@@ -41,7 +41,8 @@ public sealed class Workspace : IDisposable
     public IReadOnlyList<string[]> ReadGzipCsv(string prefixUri)
     {
         var rows = new List<string[]>();
-        foreach (var file in Directory.GetFiles(PathOf(prefixUri)).Order())
+        // Partitioned UNLOADs (train, validation) write shard=k/ folders under the prefix.
+        foreach (var file in Directory.GetFiles(PathOf(prefixUri), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             using var gzip = new GZipStream(File.OpenRead(file), CompressionMode.Decompress);
             using var reader = new StreamReader(gzip);

@@ -151,7 +151,7 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.False(File.Exists(RunFile(result, ForecastSection.SvgFile)));
         var outputs = Path.Combine(_root, "s3", LocalLayout.WorkBucket, "runs", result.RunId);
         Assert.True(File.Exists(Path.Combine(outputs, "quality", "report.json")));
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "train")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "train"), "*", SearchOption.AllDirectories));
     }
 
     [Fact]
