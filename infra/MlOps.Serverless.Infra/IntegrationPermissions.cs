@@ -12,7 +12,7 @@ public sealed record WorkflowTargets(
     SageMakerResources SageMaker,
     IReadOnlyList<string> FunctionArns,
     string TopicArn,
-    string TopicKeyArn);
+    string? TopicKeyArn);
 
 /// <summary>
 /// Derives the state machine role's policy from the Task states of the definition itself: each integration
@@ -221,12 +221,12 @@ public static class IntegrationPermissions
         [States + "sns:publish"] = (t, _, _) =>
         [
             Allow(["sns:Publish"], [t.TopicArn]),
-            // The topic is encrypted with its own key: publishing needs a data key.
-            Allow(["kms:GenerateDataKey", "kms:Decrypt"], [t.TopicKeyArn]),
+            // An encrypted topic needs a data key (an existing topic may use a key the stack does not know).
+            .. t.TopicKeyArn is { } key ? [Allow(["kms:GenerateDataKey", "kms:Decrypt"], [key])] : Array.Empty<PolicyStatement>(),
         ],
     };
 
-    /// <summary>Athena runs the query with the caller's credentials: Glue metadata, the raw uploads, the run's
+    /// <summary>Athena runs the query with the caller's credentials: Glue metadata, the run's input copy and
     /// UNLOAD targets and the workgroup's result location.</summary>
     private static IEnumerable<PolicyStatement> Athena(WorkflowTargets t, Stack s, bool sync)
     {
@@ -246,10 +246,8 @@ public static class IntegrationPermissions
             s.FormatArn(new ArnComponents { Service = "glue", Resource = "database", ResourceName = t.Queries.DatabaseName }),
             s.FormatArn(new ArnComponents { Service = "glue", Resource = "table", ResourceName = t.Queries.DatabaseName + "/*" }),
         ]);
-        yield return Allow(["s3:GetBucketLocation"],
-            [storage.Raw.BucketArn, storage.Work.BucketArn, storage.AthenaResults.BucketArn]);
-        yield return Storage.List(storage.Raw, Storage.RawPrefix, "s3:ListBucket");
-        yield return Storage.Objects(storage.Raw, Storage.RawPrefix, "s3:GetObject");
+        // The raw tables read the run's copy under runs/ (PrepareRun makes it), never the upload bucket.
+        yield return Allow(["s3:GetBucketLocation"], [storage.Work.BucketArn, storage.AthenaResults.BucketArn]);
         yield return Storage.List(storage.Work, Storage.RunsPrefix, "s3:ListBucket", "s3:ListBucketMultipartUploads");
         yield return Storage.Objects(storage.Work, Storage.RunsPrefix,
             "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts");
@@ -281,8 +279,9 @@ public static class IntegrationPermissions
         },
     });
 
+    /// <summary>Scoped to this deployment's name prefix (<see cref="SageMakerResources.NamePrefixes"/>).</summary>
     public static string[] SageMakerArns(Stack s, string type) =>
-        SageMakerResources.NamePrefixes[type]
+        ((RetrainingStack)s).SageMaker.NamePrefixes[type]
             .Select(prefix => s.FormatArn(new ArnComponents { Service = "sagemaker", Resource = type, ResourceName = prefix + "*" }))
             .ToArray();
 

@@ -6,6 +6,7 @@ using Amazon.CDK.AWS.Events.Targets;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.SNS;
 using Amazon.CDK.AWS.SNS.Subscriptions;
 using Amazon.CDK.AWS.SQS;
@@ -16,14 +17,25 @@ using MlOps.Serverless.Core.StateMachines;
 namespace MlOps.Serverless.Infra;
 
 /// <summary>
-/// The notification topic and the alarms that publish to it. The topic is encrypted with its own KMS key:
-/// CloudWatch alarms cannot publish to a topic under the AWS managed <c>aws/sns</c> key, whose policy cannot
-/// grant them. The key policy lists its actions explicitly (the CDK default grants <c>kms:*</c>).
+/// The notification topic and the alarms that publish to it: the stack's own topic, or an existing one
+/// (<c>notificationTopicArn</c>). The own topic is encrypted with its own KMS key: CloudWatch alarms cannot publish to
+/// a topic under the AWS managed <c>aws/sns</c> key, whose policy cannot grant them. The key policy lists its actions
+/// explicitly (the CDK default grants <c>kms:*</c>). Without an e-mail address or an existing topic nobody receives
+/// anything, and the synth says so.
 /// </summary>
 public sealed class Monitoring : Construct
 {
-    public Topic Topic { get; }
-    public CfnKey TopicKey { get; }
+    public ITopic Topic { get; }
+    /// <summary>The key encrypting <see cref="Topic"/>, when known (the own topic's key, or <c>notificationTopicKeyArn</c>).</summary>
+    public string? TopicKeyArn { get; }
+
+    /// <summary>Namespace of the workflow's own metrics (from the execution log).</summary>
+    public const string MetricNamespace = "MlOps/Retraining";
+    public const string MlflowDeferralsMetric = "MlflowDeferrals";
+
+    public const string NoRecipientWarning =
+        "No one receives alarms or run notifications: set -c notificationEmail=<address> (subscribed to the stack's topic) " +
+        "and/or -c notificationTopicArn=<existing SNS topic ARN>. See docs/deploy.md, \"Alerts\".";
 
     /// <summary>Key administration and use, delegated to IAM in this account (CloudFormation manages the key through it).</summary>
     public static IReadOnlyList<string> AccountKeyActions { get; } =
@@ -37,7 +49,48 @@ public sealed class Monitoring : Construct
 
     public Monitoring(Construct scope, string id, StackSettings settings) : base(scope, id)
     {
-        var stack = Stack.Of(this);
+        if (settings.NotificationEmail is null && settings.NotificationTopicArn is null)
+            Annotations.Of(this).AddWarning(NoRecipientWarning);
+
+        if (settings.NotificationTopicArn is { } existing)
+        {
+            // The topic's owner subscribes people and lets CloudWatch publish (docs/deploy.md, "Alerts").
+            Topic = Amazon.CDK.AWS.SNS.Topic.FromTopicArn(this, "Topic", existing);
+            TopicKeyArn = settings.NotificationTopicKeyArn;
+            if (settings.NotificationEmail is { } address) Topic.AddSubscription(new EmailSubscription(address));
+            return;
+        }
+
+        PolicyStatement PublishToTopic(string sid, string service) => new(new PolicyStatementProps
+        {
+            Sid = sid,
+            Principals = [new ServicePrincipal(service)],
+            Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resources = ["*"],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = Stack.Of(this).Account },
+            },
+        });
+        var topicKey = NewKey(this, "TopicKey", "Encrypts the retraining workflow's notification topic",
+            PublishToTopic("CloudWatchAlarmsPublishToTopic", "cloudwatch.amazonaws.com"),
+            PublishToTopic("EventBridgeFailureNotificationsPublishToTopic", "events.amazonaws.com"));
+        TopicKeyArn = topicKey.AttrArn;
+
+        var topic = new Topic(this, "Topic", new TopicProps
+        {
+            TopicName = $"{settings.Prefix}-retraining-notifications",
+            DisplayName = "Retraining workflow",
+            MasterKey = Key.FromKeyArn(this, "TopicKeyRef", topicKey.AttrArn),
+        });
+        if (settings.NotificationEmail is { } email)
+            topic.AddSubscription(new EmailSubscription(email));
+        Topic = topic;
+    }
+
+    /// <summary>A customer managed key whose policy delegates to IAM in this account (plus <paramref name="extra"/>); deleted with the stack after 7 days.</summary>
+    public static CfnKey NewKey(Construct scope, string id, string description, params PolicyStatement[] extra)
+    {
         // In a key policy "Resource": "*" means this key and nothing else.
         var keyPolicy = new PolicyDocument(new PolicyDocumentProps
         {
@@ -50,50 +103,19 @@ public sealed class Monitoring : Construct
                     Actions = AccountKeyActions.ToArray(),
                     Resources = ["*"],
                 }),
-                new PolicyStatement(new PolicyStatementProps
-                {
-                    Sid = "CloudWatchAlarmsPublishToTopic",
-                    Principals = [new ServicePrincipal("cloudwatch.amazonaws.com")],
-                    Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
-                    Resources = ["*"],
-                    Conditions = new Dictionary<string, object>
-                    {
-                        ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
-                    },
-                }),
-                new PolicyStatement(new PolicyStatementProps
-                {
-                    Sid = "EventBridgeFailureNotificationsPublishToTopic",
-                    Principals = [new ServicePrincipal("events.amazonaws.com")],
-                    Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
-                    Resources = ["*"],
-                    Conditions = new Dictionary<string, object>
-                    {
-                        ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
-                    },
-                }),
+                .. extra,
             ],
         });
-        TopicKey = new CfnKey(this, "TopicKey", new CfnKeyProps
+        var key = new CfnKey(scope, id, new CfnKeyProps
         {
-            Description = "Encrypts the retraining workflow's notification topic",
+            Description = description,
             EnableKeyRotation = true,
             KeyPolicy = keyPolicy,
             PendingWindowInDays = 7,
         });
-        TopicKey.ApplyRemovalPolicy(RemovalPolicy.DESTROY);
-
-        Topic = new Topic(this, "Topic", new TopicProps
-        {
-            TopicName = $"{settings.Prefix}-retraining-notifications",
-            DisplayName = "Retraining workflow",
-            MasterKey = Key.FromKeyArn(this, "TopicKeyRef", TopicKey.AttrArn),
-        });
-        if (settings.NotificationEmail is { } email)
-            Topic.AddSubscription(new EmailSubscription(email));
+        key.ApplyRemovalPolicy(RemovalPolicy.DESTROY);
+        return key;
     }
-
-    public string TopicKeyArn => TopicKey.AttrArn;
 
     /// <summary>
     /// A run that ends FAILED, TIMED_OUT or ABORTED is announced on the topic by an EventBridge rule on the
@@ -126,11 +148,17 @@ public sealed class Monitoring : Construct
         return rule;
     }
 
-    /// <summary>Failed and timed-out executions, each stage's errors and undeliverable trigger events page the topic.</summary>
-    public void AddAlarms(StackSettings settings, StateMachine stateMachine, StageFunctions functions, IEnumerable<(string Name, Queue Queue)> deadLetterQueues)
+    /// <summary>
+    /// One alert per problem. A failed, timed-out or aborted execution is not an alarm: the failure notification
+    /// (<see cref="AddFailureNotification"/>) already sends one message with its name, error and cause, and the stage
+    /// functions' errors end as such failures. What the workflow cannot report itself pages the topic: Lambda
+    /// throttling, MLflow logging deferred to the outbox, and trigger events that never started an execution.
+    /// </summary>
+    public void AddAlarms(StackSettings settings, StateMachine stateMachine, ILogGroup executionLog, StageFunctions functions,
+        IEnumerable<(string Name, Queue Queue)> deadLetterQueues)
     {
         var action = new SnsAction(Topic);
-        void Alarm(string id, string description, Metric metric)
+        void Alarm(string id, string description, IMetric metric)
         {
             var alarm = new Alarm(this, id, new AlarmProps
             {
@@ -146,10 +174,25 @@ public sealed class Monitoring : Construct
         }
 
         var period = new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" };
-        Alarm("ExecutionsFailed", "A retraining execution failed", stateMachine.MetricFailed(period));
-        Alarm("ExecutionsTimedOut", "A retraining execution timed out", stateMachine.MetricTimedOut(period));
         foreach (var (stage, function) in functions.Functions)
-            Alarm($"{stage.Id}Errors", $"The {stage.Id} stage function raised errors", function.MetricErrors(period));
+            Alarm($"{stage.Id}Throttles", $"Lambda throttled the {stage.Id} stage function (the workflow retries; repeated throttling delays or fails runs)",
+                function.MetricThrottles(period));
+
+        // Step Functions logs every state entered (level ALL): an MlflowDeferred* Pass state means a payload waits in the outbox.
+        var deferrals = new MetricFilter(this, "MlflowDeferralsFilter", new MetricFilterProps
+        {
+            LogGroup = executionLog,
+            FilterPattern = FilterPattern.All(
+                FilterPattern.StringValue("$.type", "=", "PassStateEntered"),
+                FilterPattern.StringValue("$.details.name", "=", "MlflowDeferred*")),
+            MetricNamespace = MetricNamespace,
+            MetricName = MlflowDeferralsMetric,
+            MetricValue = "1",
+            DefaultValue = 0,
+        });
+        Alarm("MlflowDeferrals", "MLflow logging was deferred to the run's outbox (MLflow unreachable or refusing); replay it with `mlops mlflow replay`",
+            deferrals.Metric(period));
+
         foreach (var (name, queue) in deadLetterQueues)
             Alarm($"{name}Undelivered", $"The {name} trigger could not start an execution (event in the dead-letter queue)",
                 queue.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" }));

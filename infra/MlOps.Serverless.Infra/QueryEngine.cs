@@ -66,6 +66,8 @@ public sealed class QueryEngine : Construct
             {
                 EnforceWorkGroupConfiguration = true,
                 PublishCloudWatchMetricsEnabled = true,
+                // Cost guardrail: Athena cancels a query that would scan more.
+                BytesScannedCutoffPerQuery = settings.AthenaMaxBytesScannedPerQuery,
                 EngineVersion = new CfnWorkGroup.EngineVersionProperty { SelectedEngineVersion = "Athena engine version 3" },
                 ResultConfiguration = new CfnWorkGroup.ResultConfigurationProperty
                 {

@@ -33,8 +33,16 @@ public sealed class RetrainingStack : Stack
             Functions.Functions.Values.Select(f => f.FunctionArn).ToList(), Monitoring.Topic.TopicArn, Monitoring.TopicKeyArn);
         Workflow = new Workflow(this, "Workflow", settings, definition, targets, Functions);
         Triggers = new Triggers(this, "Triggers", settings, Storage, Workflow.StateMachine);
-        Monitoring.AddAlarms(settings, Workflow.StateMachine, Functions, Triggers.DeadLetterQueues);
+        Monitoring.AddAlarms(settings, Workflow.StateMachine, Workflow.LogGroup, Functions, Triggers.DeadLetterQueues);
+        // The stages read what the encrypted SageMaker jobs wrote (predictions, model artifacts).
+        foreach (var function in Functions.Functions.Values)
+            function.AddToRolePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+            {
+                Actions = ["kms:Decrypt"],
+                Resources = [SageMaker.JobKey.AttrArn],
+            }));
         Monitoring.AddFailureNotification(settings, Workflow.StateMachine);
+        NagAcceptances.Apply(this);
 
         Output("StateMachineArn", Workflow.StateMachine.StateMachineArn, "Start a run: aws stepfunctions start-execution --state-machine-arn <this> --input '{\"batch\":\"<batchId>\"}'");
         Output("RawBucketName", Storage.Raw.BucketName, "Upload batches here (see UploadConvention)");

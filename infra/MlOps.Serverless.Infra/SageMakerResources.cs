@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Sagemaker;
 using Constructs;
 using MlOps.Serverless.Core.SageMaker;
@@ -8,30 +9,34 @@ namespace MlOps.Serverless.Infra;
 
 /// <summary>
 /// The SageMaker side: the execution role the training, tuning, model and transform jobs run with, the model
-/// package group (the registry), and the name of the optional real-time endpoint.
-/// Job and model names come from <see cref="JobNames"/>: <c>tune-</c>, <c>train-</c>, <c>model-</c>,
-/// <c>eval-</c>, <c>forecast-</c>, <c>epc-</c> prefixes, which the IAM policies scope to.
+/// package group (the registry), the KMS key of the jobs' volumes and outputs, and the name of the optional
+/// real-time endpoint. Job and model names come from <see cref="JobNames"/>: <c>{prefix}-tune-</c>,
+/// <c>{prefix}-train-</c>, <c>{prefix}-model-</c>, <c>{prefix}-eval-</c>, <c>{prefix}-forecast-</c>,
+/// <c>{prefix}-epc-</c>, which the IAM policies scope to, so two deployments in one account cannot touch each other's jobs.
 /// </summary>
 public sealed class SageMakerResources : Construct
 {
     public Role ExecutionRole { get; }
+    /// <summary><c>{prefix}-weekly-sales-{first 8 characters of the stack id}</c>: a new group per stack generation.</summary>
     public string ModelPackageGroupName { get; }
     public string? EndpointName { get; }
+    /// <summary>Encrypts training/transform volumes, model artifacts and transform output.</summary>
+    public CfnKey JobKey { get; }
+    /// <summary>Name starts of <see cref="JobNames"/> by SageMaker resource type, for this deployment's prefix.</summary>
+    public IReadOnlyDictionary<string, string[]> NamePrefixes { get; }
 
-    /// <summary>Name prefixes of <see cref="JobNames"/> by SageMaker resource type (tuning jobs start the training jobs they create).</summary>
-    public static IReadOnlyDictionary<string, string[]> NamePrefixes { get; } = new Dictionary<string, string[]>
-    {
-        ["hyper-parameter-tuning-job"] = ["tune-"],
-        ["training-job"] = ["train-", "tune-"],
-        ["model"] = ["model-"],
-        ["transform-job"] = ["eval-", "forecast-"],
-        ["endpoint-config"] = ["epc-"],
-    };
+    public static IReadOnlyDictionary<string, string[]> NamePrefixesFor(string prefix) =>
+        JobNames.KindsByResourceType.ToDictionary(p => p.Key, p => p.Value.Select(kind => JobNames.Start(kind, prefix)).ToArray());
 
     public SageMakerResources(Construct scope, string id, StackSettings settings, Storage storage) : base(scope, id)
     {
         var stack = Stack.Of(this);
-        ModelPackageGroupName = $"{settings.Prefix}-weekly-sales";
+        NamePrefixes = NamePrefixesFor(settings.Prefix);
+        // The group is retained with the stack (it is history, and SageMaker refuses to delete a group holding model
+        // packages), so a fixed name would make the next deployment after `cdk destroy` fail with "already exists".
+        // The stack id's first block differs per stack creation: each generation gets its own group.
+        var generation = Fn.Select(0, Fn.Split("-", Fn.Select(2, Fn.Split("/", stack.StackId))));
+        ModelPackageGroupName = $"{settings.Prefix}-weekly-sales-{generation}";
         EndpointName = settings.DeployEndpoint ? settings.EndpointName : null;
 
         var registry = new CfnModelPackageGroup(this, "ModelPackageGroup", new CfnModelPackageGroupProps
@@ -39,8 +44,9 @@ public sealed class SageMakerResources : Construct
             ModelPackageGroupName = ModelPackageGroupName,
             ModelPackageGroupDescription = "Weekly sales XGBoost models from the retraining workflow (approved = champion)",
         });
-        // The registry is history (and SageMaker refuses to delete a group that holds model packages).
         registry.ApplyRemovalPolicy(RemovalPolicy.RETAIN);
+
+        JobKey = Monitoring.NewKey(this, "JobKey", "Encrypts the retraining workflow's SageMaker volumes, model artifacts and transform output");
 
         ExecutionRole = new Role(this, "ExecutionRole", new RoleProps
         {
@@ -56,6 +62,13 @@ public sealed class SageMakerResources : Construct
         {
             Actions = ["s3:GetBucketLocation"],
             Resources = [storage.Work.BucketArn, storage.Artifacts.BucketArn],
+        }));
+
+        ExecutionRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "EncryptJobOutputs",
+            Actions = JobKeyActions.ToArray(),
+            Resources = [JobKey.AttrArn],
         }));
 
         // ecr:GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
@@ -92,6 +105,11 @@ public sealed class SageMakerResources : Construct
             },
         }));
     }
+
+    /// <summary>What a role that creates, runs or reads the encrypted jobs' outputs needs on <see cref="JobKey"/>
+    /// (SageMaker attaches the volume key through a grant).</summary>
+    public static IReadOnlyList<string> JobKeyActions { get; } =
+        ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"];
 
     /// <summary>
     /// <c>arn:{partition}:ecr:{region}:{xgboost account}:repository/sagemaker-xgboost</c>. The stack is

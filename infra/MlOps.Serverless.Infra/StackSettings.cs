@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Core.SageMaker;
 
 namespace MlOps.Serverless.Infra;
@@ -24,7 +25,18 @@ public sealed record StackSettings
     public string? MlflowTrackingUri { get; init; }
     /// <summary>Name of an SSM SecureString holding the MLflow credentials (REST URL only).</summary>
     public string? MlflowCredentialsParameter { get; init; }
+    /// <summary>Subscribed to the stack's topic (e-mail confirmation needed).</summary>
     public string? NotificationEmail { get; init; }
+    /// <summary>An existing SNS topic to publish alarms and run notifications to, instead of the stack's own topic.</summary>
+    public string? NotificationTopicArn { get; init; }
+    /// <summary>The KMS key encrypting <see cref="NotificationTopicArn"/>, if it is encrypted with a customer managed key.</summary>
+    public string? NotificationTopicKeyArn { get; init; }
+    /// <summary>Cost caps per run (CDK context <c>guardrails</c>, same keys as <see cref="CostGuardrails"/>).</summary>
+    public CostGuardrails Guardrails { get; init; } = CostGuardrails.Defaults;
+    /// <summary>Athena cancels any query of the workgroup that scans more (CloudFormation minimum 10 MB).</summary>
+    public long AthenaMaxBytesScannedPerQuery { get; init; } = 10_000_000_000;
+    /// <summary>Days the work bucket keeps a run's outputs (<c>runs/</c>: input copy, features, splits, predictions, reports).</summary>
+    public int RunRetentionDays { get; init; } = 90;
     public bool DeployEndpoint { get; init; }
     public string EndpointName => $"{Prefix}-weekly-sales";
     /// <summary>The <c>dotnet publish</c> output of src/MlOps.Serverless.Functions (linux-arm64).</summary>
@@ -73,6 +85,9 @@ public sealed record StackSettings
         int Number(string key, int fallback) => Text(key) is { Length: > 0 } s
             ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new InvalidConfiguration($"context '{key}': expected a positive integer, got '{s}'")
             : fallback;
+        long LongNumber(string key, long fallback) => Text(key) is { Length: > 0 } s
+            ? long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new InvalidConfiguration($"context '{key}': expected a positive integer, got '{s}'")
+            : fallback;
         string? Optional(string key) => Text(key) is { Length: > 0 } s ? s : null;
 
         var defaults = new StackSettings();
@@ -87,6 +102,11 @@ public sealed record StackSettings
             MlflowTrackingUri = Optional("mlflowTrackingUri"),
             MlflowCredentialsParameter = Optional("mlflowCredentialsParameter"),
             NotificationEmail = Optional("notificationEmail"),
+            NotificationTopicArn = Optional("notificationTopicArn"),
+            NotificationTopicKeyArn = Optional("notificationTopicKeyArn"),
+            Guardrails = ParseGuardrails(context("guardrails")),
+            AthenaMaxBytesScannedPerQuery = LongNumber("athenaMaxBytesScannedPerQuery", defaults.AthenaMaxBytesScannedPerQuery),
+            RunRetentionDays = Number("runRetentionDays", defaults.RunRetentionDays),
             DeployEndpoint = Flag("deployEndpoint", defaults.DeployEndpoint),
             FunctionsAssetPath = Optional("functionsAssetPath") ?? defaults.FunctionsAssetPath,
             DefinitionPath = Optional("definitionPath") ?? defaults.DefinitionPath,
@@ -98,21 +118,44 @@ public sealed record StackSettings
         return settings.Validate();
     }
 
-    private static JsonObject ParseSettings(object? value)
+    private static CostGuardrails ParseGuardrails(object? value)
+    {
+        var json = ParseObject(value, "guardrails");
+        if (json.Count == 0) return CostGuardrails.Defaults;
+        try
+        {
+            var defaults = JsonSerializer.SerializeToNode(CostGuardrails.Defaults, CoreJsonContext.Default.CostGuardrails)!.AsObject();
+            foreach (var (key, node) in json)
+            {
+                if (!defaults.ContainsKey(key))
+                    throw new InvalidConfiguration($"context 'guardrails': unknown key '{key}' (expected one of: {string.Join(", ", defaults.Select(p => p.Key))})");
+                defaults[key] = node?.DeepClone();
+            }
+            return defaults.Deserialize(CoreJsonContext.Default.CostGuardrails)!;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidConfiguration($"context 'guardrails': {e.Path?.TrimStart('$', '.')} has the wrong type ({e.Message.Split(". Path", 2)[0]})");
+        }
+    }
+
+    private static JsonObject ParseSettings(object? value) => ParseObject(value, "pipelineSettings");
+
+    private static JsonObject ParseObject(object? value, string key)
     {
         if (value is null) return [];
         // -c pipelineSettings='{"tuning.maxJobs": 8}' arrives as a string; cdk.json may hold an object.
         if (value is not string text) return ToNode(value) as JsonObject
-            ?? throw new InvalidConfiguration($"context 'pipelineSettings': expected a JSON object, got {value}");
+            ?? throw new InvalidConfiguration($"context '{key}': expected a JSON object, got {value}");
         if (string.IsNullOrWhiteSpace(text)) return [];
         try
         {
             return JsonNode.Parse(text) as JsonObject
-                ?? throw new InvalidConfiguration($"context 'pipelineSettings': expected a JSON object, got {text}");
+                ?? throw new InvalidConfiguration($"context '{key}': expected a JSON object, got {text}");
         }
         catch (JsonException e)
         {
-            throw new InvalidConfiguration($"context 'pipelineSettings': not valid JSON ({e.Message}): {text}");
+            throw new InvalidConfiguration($"context '{key}': not valid JSON ({e.Message}): {text}");
         }
     }
 
@@ -131,8 +174,21 @@ public sealed record StackSettings
 
     private StackSettings Validate()
     {
-        if (!System.Text.RegularExpressions.Regex.IsMatch(Prefix, "^[a-z][a-z0-9-]{1,19}$"))
-            throw new InvalidConfiguration($"context 'prefix': '{Prefix}' must be 2-20 characters of [a-z0-9-] starting with a letter (it names Glue, Athena and SageMaker resources)");
+        // SageMaker names start with the prefix (IAM is scoped to it), and a tuning job name has 32 characters.
+        if (!System.Text.RegularExpressions.Regex.IsMatch(Prefix, $"^[a-z][a-z0-9-]{{1,{JobNames.MaxPrefixLength - 1}}}$") || Prefix.EndsWith('-') || Prefix.Contains("--", StringComparison.Ordinal))
+            throw new InvalidConfiguration($"context 'prefix': '{Prefix}' must be 2-{JobNames.MaxPrefixLength} characters of [a-z0-9-] starting with a letter, without a trailing or double hyphen (it names Glue, Athena and SageMaker resources)");
+        if (NotificationTopicArn is { } topic && !System.Text.RegularExpressions.Regex.IsMatch(topic, @"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"))
+            throw new InvalidConfiguration($"context 'notificationTopicArn': '{topic}' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
+        if (NotificationTopicKeyArn is not null && NotificationTopicArn is null)
+            throw new InvalidConfiguration("context 'notificationTopicKeyArn' is set but 'notificationTopicArn' is not; the key belongs to an existing topic");
+        if (NotificationTopicKeyArn is { } key && !System.Text.RegularExpressions.Regex.IsMatch(key, @"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"))
+            throw new InvalidConfiguration($"context 'notificationTopicKeyArn': '{key}' is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)");
+        if (NotificationEmail is { } email && !System.Text.RegularExpressions.Regex.IsMatch(email, @"^[^@\s]+@[^@\s]+\.[^@\s]+$"))
+            throw new InvalidConfiguration($"context 'notificationEmail': '{email}' is not an e-mail address");
+        if (AthenaMaxBytesScannedPerQuery < 10_000_000)
+            throw new InvalidConfiguration($"context 'athenaMaxBytesScannedPerQuery': {AthenaMaxBytesScannedPerQuery} is below Athena's minimum cutoff of 10000000 bytes (10 MB)");
+        if (Guardrails.Problems() is { Count: > 0 } capProblems)
+            throw new InvalidConfiguration("context 'guardrails': " + string.Join("; ", capProblems));
         XgboostImageUris.For("us-east-1", XgboostVersion); // throws InvalidConfiguration naming the version
         if (!(Schedule.StartsWith("cron(", StringComparison.Ordinal) || Schedule.StartsWith("rate(", StringComparison.Ordinal)) || !Schedule.EndsWith(')'))
             throw new InvalidConfiguration($"context 'schedule': '{Schedule}' must be an EventBridge cron(...) or rate(...) expression");
@@ -148,9 +204,10 @@ public sealed record StackSettings
         if (MlflowCredentialsParameter is not null && MlflowTrackingUri is null)
             throw new InvalidConfiguration("context 'mlflowCredentialsParameter' is set but 'mlflowTrackingUri' is not; the credentials belong to a tracking server");
         // The prepare-run stage applies these on every run; a typo must fail the synth, not the first run.
-        ConfigurationValidator.Validate(
+        var effective = ConfigurationValidator.Validate(
             ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, EffectivePipelineSettings(), "context 'pipelineSettings'", m => new InvalidConfiguration(m)),
             m => new InvalidConfiguration($"context 'pipelineSettings': {m}"));
+        Guardrails.Enforce(effective, m => new InvalidConfiguration($"context 'pipelineSettings': {m}"));
         return this;
     }
 }

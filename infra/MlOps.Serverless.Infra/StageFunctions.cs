@@ -3,7 +3,9 @@ using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
 using Constructs;
+using System.Text.Json;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Functions.Hosting;
 
 namespace MlOps.Serverless.Infra;
@@ -41,6 +43,8 @@ public sealed class StageFunctions : Construct
                 environment["CURRENT_BATCH"] = settings.CurrentBatch;
                 environment["PIPELINE_SETTINGS"] = pipelineSettings;
                 if (settings.DeployEndpoint) environment["ENDPOINT_NAME"] = settings.EndpointName;
+                environment["GUARDRAILS"] = JsonSerializer.Serialize(settings.Guardrails, CoreJsonContext.Default.CostGuardrails);
+                environment["NAME_PREFIX"] = settings.Prefix;
             }
             if (stage == StageSpec.MlflowLogger)
             {
@@ -82,8 +86,9 @@ public sealed class StageFunctions : Construct
         }
         Functions = functions;
 
-        Grant(StageSpec.PrepareRun, Storage.ReadRaw(storage));
-        Grant(StageSpec.DataQualityVerdict, [.. Storage.ReadRaw(storage), .. Storage.ReadWriteRuns(storage.Work)]);
+        // PrepareRun copies the fingerprinted upload versions into the run's prefix; later stages read only the copy.
+        Grant(StageSpec.PrepareRun, [.. Storage.ReadRaw(storage), .. Storage.ReadWriteRuns(storage.Work)]);
+        Grant(StageSpec.DataQualityVerdict, Storage.ReadWriteRuns(storage.Work));
         Grant(StageSpec.MlflowLogger, [.. Storage.ReadWriteRuns(storage.Work), .. ReadCurves(storage)]);
         Grant(StageSpec.EvaluationGate, Storage.ReadWriteRuns(storage.Work));
         GrantMlflow(settings);

@@ -25,7 +25,9 @@ public sealed class Storage : Construct
         // Lambda with s3:PutBucketNotification on "*".
         ((CfnBucket)Raw.Node.DefaultChild!).AddPropertyOverride(
             "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", true);
-        Work = DataBucket("Work", versioned: false);
+        Work = DataBucket("Work", versioned: false,
+            // A run's outputs (input copy, features, splits, predictions, reports) are kept for the retention period.
+            new LifecycleRule { Id = "expire-run-outputs", Prefix = RunsPrefix, Expiration = Duration.Days(settings.RunRetentionDays) });
         Artifacts = DataBucket("Artifacts", versioned: true);
         AthenaResults = new Bucket(this, "AthenaResults", new BucketProps
         {
@@ -83,7 +85,7 @@ public sealed class Storage : Construct
         Resources = [bucket.ArnForObjects(prefix + "*")],
     });
 
-    private Bucket DataBucket(string id, bool versioned) => new(this, id, new BucketProps
+    private Bucket DataBucket(string id, bool versioned, params LifecycleRule[] rules) => new(this, id, new BucketProps
     {
         Encryption = BucketEncryption.KMS_MANAGED,
         BucketKeyEnabled = true,
@@ -98,6 +100,7 @@ public sealed class Storage : Construct
             .. versioned
                 ? [new LifecycleRule { Id = "expire-old-versions", NoncurrentVersionExpiration = Duration.Days(90) }]
                 : Array.Empty<LifecycleRule>(),
+            .. rules,
         ],
     });
 }

@@ -17,6 +17,8 @@ public sealed class Workflow : Construct
 {
     public StateMachine StateMachine { get; }
     public Role Role { get; }
+    /// <summary>The execution log (level ALL); the MLflow deferral alarm counts states in it.</summary>
+    public LogGroup LogGroup { get; }
     /// <summary>The placeholder values as passed to CloudFormation (JSON-string-escaped; ARNs are tokens here).</summary>
     public IReadOnlyDictionary<string, string> Substitutions { get; }
 
@@ -32,8 +34,26 @@ public sealed class Workflow : Construct
         });
         foreach (var statement in IntegrationPermissions.For(definition, targets, stack, settings.DeployEndpoint))
             Role.AddToPolicy(statement);
+        // The jobs' volumes and outputs are encrypted with the job key: the creating call hands it to SageMaker (a grant),
+        // and Athena (evaluation) and CreateModelPackage read what the jobs wrote.
+        Role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "ReadJobOutputs",
+            Actions = ["kms:Decrypt", "kms:DescribeKey"],
+            Resources = [targets.SageMaker.JobKey.AttrArn],
+        }));
+        Role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "HandJobKeyToSageMaker",
+            Actions = ["kms:CreateGrant"],
+            Resources = [targets.SageMaker.JobKey.AttrArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["Bool"] = new Dictionary<string, object> { ["kms:GrantIsForAWSResource"] = "true" },
+            },
+        }));
 
-        var logGroup = new LogGroup(this, "Logs", new LogGroupProps
+        LogGroup = new LogGroup(this, "Logs", new LogGroupProps
         {
             // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy small (Step Functions docs).
             LogGroupName = $"/aws/vendedlogs/states/{settings.Prefix}-retraining",
@@ -51,7 +71,7 @@ public sealed class Workflow : Construct
             TracingEnabled = true,
             // Execution data is safe to log: secrets never travel in state payloads (the MLflow stage reads its
             // credentials from SSM itself), and payloads carry S3 pointers, not data.
-            Logs = new LogOptions { Destination = logGroup, Level = LogLevel.ALL, IncludeExecutionData = true },
+            Logs = new LogOptions { Destination = LogGroup, Level = LogLevel.ALL, IncludeExecutionData = true },
         });
     }
 
@@ -76,6 +96,7 @@ public sealed class Workflow : Construct
             ["AthenaWorkGroup"] = targets.Queries.WorkGroupName,
             ["GlueDatabase"] = targets.Queries.DatabaseName,
             ["SageMakerRoleArn"] = targets.SageMaker.ExecutionRole.RoleArn,
+            ["SageMakerKmsKeyArn"] = targets.SageMaker.JobKey.AttrArn,
             ["ModelPackageGroupName"] = targets.SageMaker.ModelPackageGroupName,
             // Without the endpoint flag the name is still defined, but the role cannot touch it.
             ["EndpointName"] = targets.SageMaker.EndpointName ?? "endpoint-disabled",

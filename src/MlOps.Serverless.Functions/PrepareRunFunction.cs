@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Core.Logging;
@@ -13,8 +14,8 @@ namespace MlOps.Serverless.Functions;
 /// <summary>
 /// Lambda: normalises a schedule, an S3 upload marker or a manual start into the run request.
 /// Handler: <c>MlOps.Serverless.Functions::MlOps.Serverless.Functions.PrepareRunFunction::Handle</c>.
-/// Environment: RAW_BUCKET, RAW_PREFIX, CURRENT_BATCH, WORK_BUCKET, ARTIFACT_BUCKET, PIPELINE_SETTINGS, ENDPOINT_NAME (set when
-/// the stack deploys the endpoint).
+/// Environment: RAW_BUCKET, RAW_PREFIX, CURRENT_BATCH, WORK_BUCKET, ARTIFACT_BUCKET, PIPELINE_SETTINGS, GUARDRAILS, NAME_PREFIX,
+/// ENDPOINT_NAME (set when the stack deploys the endpoint).
 /// </summary>
 public sealed class PrepareRunFunction : StageFunction<PrepareRunInput, RunRequest>
 {
@@ -35,7 +36,11 @@ public sealed class PrepareRunFunction : StageFunction<PrepareRunInput, RunReque
     {
         var run = await _preparation.PrepareAsync(input, cancellationToken);
         Log.Info("run prepared", ("runId", run.RunId), ("trigger", run.Trigger.ToString()), ("batch", run.Data.BatchId),
-            ("objects", run.Data.Objects.Count), ("fingerprint", run.Data.Fingerprint));
+            ("objects", run.Data.Objects.Count), ("fingerprint", run.Data.Fingerprint), ("input", run.Output.InputUri));
+        if (run.CostEstimate is { } cost)
+            Log.Info("cost estimate", ("runId", run.RunId), ("totalUsd", cost.TotalUsd), ("trainingOnDemandUsd", cost.TrainingOnDemandUsd),
+                ("spotDiscountUpToUsd", cost.SpotDiscountUpToUsd), ("athenaUsd", cost.AthenaUsd), ("orchestrationUsd", cost.OrchestrationUsd),
+                ("summary", cost.Summary));
         return run;
     }
 
@@ -50,6 +55,15 @@ public sealed class PrepareRunFunction : StageFunction<PrepareRunInput, RunReque
                 throw new InvalidConfiguration($"PIPELINE_SETTINGS: expected a JSON object of configuration keys ({e.Message})");
             }
         }
+        CostGuardrails? guardrails = null;
+        if (StageEnvironment.Optional("GUARDRAILS") is { } caps)
+        {
+            try { guardrails = JsonSerializer.Deserialize(caps, CoreJsonContext.Default.CostGuardrails); }
+            catch (JsonException e)
+            {
+                throw new InvalidConfiguration($"GUARDRAILS: expected a JSON object of cost caps ({e.Message})");
+            }
+        }
         return new RunPreparationSettings(
             StageEnvironment.Required("RAW_BUCKET"),
             StageEnvironment.Optional("RAW_PREFIX") ?? "incoming/",
@@ -57,6 +71,8 @@ public sealed class PrepareRunFunction : StageFunction<PrepareRunInput, RunReque
             StageEnvironment.Required("WORK_BUCKET"),
             StageEnvironment.Required("ARTIFACT_BUCKET"),
             deployment,
-            EndpointDeployed: StageEnvironment.Optional("ENDPOINT_NAME") is not null);
+            EndpointDeployed: StageEnvironment.Optional("ENDPOINT_NAME") is not null,
+            Guardrails: guardrails,
+            NamePrefix: StageEnvironment.Optional("NAME_PREFIX"));
     }
 }

@@ -114,7 +114,7 @@ public class LocalAthenaAdapterTests : IDisposable
         {
             [Catalog.RawDatasets.Stores] = "Store,Type,Size\r\n1,A,151315\r\n2,NA,2"u8.ToArray(),
         });
-        var id = (await Start("SELECT store, type, size, length(size) AS n FROM raw_stores WHERE batch = 'crlf' ORDER BY store"))["QueryExecution"]!["QueryExecutionId"]!.GetValue<string>();
+        var id = (await Start($"SELECT store, type, size, length(size) AS n FROM raw_stores WHERE run_id = '{run.RunId}' ORDER BY store"))["QueryExecution"]!["QueryExecutionId"]!.GetValue<string>();
 
         var page = (await Athena.InvokeAsync(LocalAthenaAdapter.GetQueryResults, new JsonObject { ["QueryExecutionId"] = id }, CancellationToken.None))!;
 
@@ -130,7 +130,7 @@ public class LocalAthenaAdapterTests : IDisposable
     {
         using var engine = new DuckDbAthenaEngine(Path.Combine(_workspace.Root, "s3"), new LocalBuckets("mlops-raw", "mlops-work"));
 
-        var profile = engine.Profile("UNLOAD (SELECT count(*) AS n FROM raw_sales WHERE batch = 'x') TO 's3://mlops-work/p/' WITH (format = 'PARQUET')");
+        var profile = engine.Profile("UNLOAD (SELECT count(*) AS n FROM raw_sales WHERE run_id = 'x') TO 's3://mlops-work/p/' WITH (format = 'PARQUET')");
 
         Assert.Contains("Total Time", profile);
         Assert.False(Directory.Exists(_workspace.PathOf("s3://mlops-work/p/")));

@@ -41,7 +41,8 @@ public sealed class Workspace : IDisposable
     public IReadOnlyList<string[]> ReadCsv(string prefixUri)
     {
         var rows = new List<string[]>();
-        foreach (var file in Directory.GetFiles(PathOf(prefixUri)).Order())
+        // Partitioned UNLOADs (train, validation) write shard=k/ folders under the prefix.
+        foreach (var file in Directory.GetFiles(PathOf(prefixUri), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             using var content = file.EndsWith(".gz", StringComparison.Ordinal)
                 ? new GZipStream(File.OpenRead(file), CompressionMode.Decompress)

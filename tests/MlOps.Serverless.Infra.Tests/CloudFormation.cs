@@ -10,6 +10,9 @@ public static class CloudFormation
     /// <c>Id.Attribute</c>, <c>Fn::Join</c> → the parts joined, pseudo parameters → fixed sample values.
     /// The same resource always resolves to the same text, so values can be compared across resources.
     /// </summary>
+    /// <summary>What <c>AWS::StackId</c> resolves to: a stack id's form, with a fixed id.</summary>
+    public const string SampleStackId = "arn:aws:cloudformation:us-east-1:123456789012:stack/MlOpsRetraining/5e1d2c3b-aaaa-4bbb-8ccc-123456789abc";
+
     public static string Resolve(JsonNode? node) => node switch
     {
         JsonValue v => v.ToString(),
@@ -19,11 +22,14 @@ public static class CloudFormation
             "AWS::AccountId" => "123456789012",
             "AWS::Partition" => "aws",
             "AWS::URLSuffix" => "amazonaws.com",
+            "AWS::StackId" => SampleStackId,
             var id => id,
         },
         JsonObject o when o["Fn::GetAtt"] is JsonArray a => $"{a[0]}.{a[1]}",
         JsonObject o when o["Fn::Join"] is JsonArray j => string.Join((string)j[0]!, j[1]!.AsArray().Select(Resolve)),
         JsonObject o when o["Fn::FindInMap"] is JsonArray m => $"map:{Resolve(m[1])}",
+        JsonObject o when o["Fn::Select"] is JsonArray { Count: 2 } select && select[1]?["Fn::Split"] is JsonArray { Count: 2 } split =>
+            Resolve(split[1]).Split((string)split[0]!)[(int)select[0]!],
         null => "",
         _ => throw new InvalidOperationException("Cannot resolve " + node.ToJsonString()),
     };

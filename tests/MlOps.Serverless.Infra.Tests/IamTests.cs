@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace MlOps.Serverless.Infra.Tests;
 
 [Collection(CdkCollection.Name)]
-public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
+public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, ExistingTopicStack existing)
 {
     [Fact]
     public void No_policy_allows_a_wildcard_action_or_a_star_resource_outside_the_allow_list()
@@ -91,7 +91,7 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
         var statement = Allows(full, StateMachineRole(full)).Single(s => CloudFormation.List(s["Action"]).Contains("sagemaker:UpdateEndpoint"));
         var resources = CloudFormation.List(statement["Resource"]);
         Assert.Contains("arn:aws:sagemaker:us-east-1:123456789012:endpoint/retail-weekly-sales", resources);
-        Assert.All(resources, r => Assert.Matches(@":endpoint(-config)?/(retail-weekly-sales|epc-\*)$", r));
+        Assert.All(resources, r => Assert.Matches(@":endpoint(-config)?/(retail-weekly-sales|retail-epc-\*)$", r));
     }
 
     [Fact]
@@ -111,15 +111,57 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
     }
 
     [Fact]
-    public void Sagemaker_jobs_are_scoped_to_the_workflow_name_prefixes()
+    public void Sagemaker_jobs_are_scoped_to_the_deployments_name_prefix()
     {
-        foreach (var statement in Allows(stack, StateMachineRole(stack)))
-        {
-            var actions = CloudFormation.List(statement["Action"]);
-            if (!actions.Any(a => a.StartsWith("sagemaker:", StringComparison.Ordinal)) || actions.SequenceEqual(["sagemaker:ListModelPackages"])) continue;
-            Assert.All(CloudFormation.List(statement["Resource"]), r => Assert.Matches(
-                @"^arn:aws:sagemaker:us-east-1:123456789012:(hyper-parameter-tuning-job/tune-\*|training-job/(train|tune)-\*|model/model-\*|transform-job/(eval|forecast)-\*|model-package/mlops-weekly-sales/\*|model-package-group/mlops-weekly-sales)$", r));
-        }
+        foreach (var (deployment, prefix) in new[] { (stack, "mlops"), ((SynthesizedStack)full, "retail") })
+            foreach (var statement in Allows(deployment, StateMachineRole(deployment)))
+            {
+                var actions = CloudFormation.List(statement["Action"]);
+                if (!actions.Any(a => a.StartsWith("sagemaker:", StringComparison.Ordinal)) || actions.SequenceEqual(["sagemaker:ListModelPackages"])) continue;
+                Assert.All(CloudFormation.List(statement["Resource"]), r => Assert.Matches(
+                    $@"^arn:aws:sagemaker:us-east-1:123456789012:(hyper-parameter-tuning-job/{prefix}-tune-\*|training-job/{prefix}-(train|tune)-\*|model/{prefix}-model-\*|transform-job/{prefix}-(eval|forecast)-\*|endpoint-config/{prefix}-epc-\*|endpoint/{prefix}-weekly-sales|model-package/{prefix}-weekly-sales-5e1d2c3b/\*|model-package-group/{prefix}-weekly-sales-5e1d2c3b)$", r));
+            }
+    }
+
+    [Fact]
+    public void Job_names_the_run_preparation_makes_fall_under_the_scoped_arns()
+    {
+        var names = Core.SageMaker.JobNames.For("a-rather-long-execution-name-from-eventbridge_1234", "arn:x", stack.Settings.Prefix);
+        var prefixes = stack.Stack.SageMaker.NamePrefixes;
+        Assert.StartsWith(prefixes["hyper-parameter-tuning-job"][0], names.Tuning);
+        Assert.True(names.Tuning.Length <= 32);
+        Assert.Contains(prefixes["training-job"], p => names.Training.StartsWith(p, StringComparison.Ordinal));
+        Assert.Contains(prefixes["training-job"], p => names.Tuning.StartsWith(p, StringComparison.Ordinal)); // the tuning job's trials
+        Assert.StartsWith(prefixes["model"][0], names.Model);
+        Assert.Contains(prefixes["transform-job"], p => names.Transform.StartsWith(p, StringComparison.Ordinal));
+        Assert.Contains(prefixes["transform-job"], p => names.Forecast.StartsWith(p, StringComparison.Ordinal));
+        Assert.StartsWith(prefixes["endpoint-config"][0], names.EndpointConfig);
+        // The longest prefix still leaves a tuning job name within SageMaker's 32 characters.
+        Assert.True(Core.SageMaker.JobNames.For("x", null, new string('p', Core.SageMaker.JobNames.MaxPrefixLength)).Tuning.Length <= 32);
+    }
+
+    [Fact]
+    public void Jobs_encrypt_with_the_stacks_job_key_which_the_creator_hands_over_only_to_aws_resources()
+    {
+        var jobKey = stack.Resources("AWS::KMS::Key").Single(k => k.LogicalId.StartsWith("SageMakerJobKey", StringComparison.Ordinal)).LogicalId;
+        Assert.Equal($"{jobKey}.Arn", CloudFormation.Resolve(stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!["DefinitionSubstitutions"]!["SageMakerKmsKeyArn"]));
+        var statements = Allows(stack, StateMachineRole(stack)).ToList();
+        var grant = statements.Single(s => CloudFormation.List(s["Action"]).SequenceEqual(["kms:CreateGrant"]));
+        Assert.Equal([$"{jobKey}.Arn"], CloudFormation.List(grant["Resource"]));
+        Assert.Equal("true", grant["Condition"]!["Bool"]!["kms:GrantIsForAWSResource"]!.ToString());
+        var role = stack.Resources("AWS::IAM::Role").Single(r => r.LogicalId.StartsWith("SageMakerExecutionRole", StringComparison.Ordinal)).LogicalId;
+        Assert.Equal([$"{jobKey}.Arn"], Resources(Allows(stack, role).ToList(), "kms:GenerateDataKey"));
+    }
+
+    [Fact]
+    public void An_existing_topic_receives_the_runs_notifications_and_the_alarms()
+    {
+        Assert.Empty(existing.Resources("AWS::SNS::Topic"));
+        Assert.Equal([ExistingTopicStack.TopicArn], Resources(Allows(existing, StateMachineRole(existing)).ToList(), "sns:Publish"));
+        Assert.Equal([ExistingTopicStack.TopicKeyArn], Resources(Allows(existing, StateMachineRole(existing)).ToList(), "kms:GenerateDataKey")
+            .Where(r => !r.Contains("JobKey", StringComparison.Ordinal)).ToList());
+        Assert.All(existing.Resources("AWS::CloudWatch::Alarm"), a => Assert.Equal([ExistingTopicStack.TopicArn], CloudFormation.List(a.Resource["Properties"]!["AlarmActions"])));
+        Assert.Empty(Amazon.CDK.Assertions.Annotations.FromStack(existing.Stack).FindWarning("*", Amazon.CDK.Assertions.Match.StringLikeRegexp("No one receives")));
     }
 
     [Fact]
@@ -152,10 +194,11 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
     }
 
     [Theory]
-    [InlineData("PrepareRunFunction", new[] { "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion" })]
-    [InlineData("DataQualityVerdictFunction", new[] { "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject" })]
-    [InlineData("MlflowLoggingFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject" })]
-    [InlineData("EvaluationGateFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject" })]
+    // PrepareRun copies the upload into runs/; the others read the copy; all read what the encrypted jobs wrote.
+    [InlineData("PrepareRunFunction", new[] { "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "kms:Decrypt" })]
+    [InlineData("DataQualityVerdictFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt" })]
+    [InlineData("MlflowLoggingFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt" })]
+    [InlineData("EvaluationGateFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt" })]
     public void Each_stage_role_has_only_its_logs_tracing_and_data_permissions(string className, string[] data)
     {
         var role = FunctionRole(stack, className);
@@ -197,7 +240,7 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
         var role = stack.Resources("AWS::IAM::Role").Single(r => r.LogicalId.StartsWith("SageMakerExecutionRole", StringComparison.Ordinal)).LogicalId;
         Assert.Equal(
             new[] { "cloudwatch:PutMetricData", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken",
-                "ecr:GetDownloadUrlForLayer", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents",
+                "ecr:GetDownloadUrlForLayer", "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents",
                 "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject" },
             Actions(stack, role).Order());
         var statements = Allows(stack, role).ToList();
@@ -235,7 +278,7 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full)
     {
         var statements = Allows(full, FunctionRole(full, "MlflowLoggingFunction")).ToList();
         Assert.Equal(["arn:aws:ssm:us-east-1:123456789012:parameter/retail/mlflow/credentials"], Resources(statements, "ssm:GetParameter"));
-        var decrypt = statements.Single(s => CloudFormation.List(s["Action"]).SequenceEqual(["kms:Decrypt"]));
+        var decrypt = statements.Single(s => CloudFormation.List(s["Action"]).SequenceEqual(["kms:Decrypt"]) && s["Condition"] is not null);
         Assert.Equal("ssm.us-east-1.amazonaws.com", CloudFormation.Resolve(decrypt["Condition"]!["StringEquals"]!["kms:ViaService"]));
         var env = full.Resources("AWS::Lambda::Function")
             .Single(f => ((string?)f.Resource["Properties"]!["Handler"])!.Contains("MlflowLoggingFunction", StringComparison.Ordinal))

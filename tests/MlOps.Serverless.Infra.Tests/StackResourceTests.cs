@@ -18,7 +18,10 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::SageMaker::ModelPackageGroup", 1)]
     [InlineData("AWS::SNS::Topic", 1)]
     [InlineData("AWS::SNS::Subscription", 0)]
-    [InlineData("AWS::CloudWatch::Alarm", 8)]
+    // Aborted, timed out, 4 function throttles, MLflow deferrals, 2 undelivered trigger events.
+    [InlineData("AWS::CloudWatch::Alarm", 9)]
+    [InlineData("AWS::Logs::MetricFilter", 1)]
+    [InlineData("AWS::KMS::Key", 2)]
     [InlineData("AWS::SageMaker::Endpoint", 0)]
     // No CDK custom resources: they bring their own Lambda roles with "*" policies.
     [InlineData("Custom::S3BucketNotifications", 0)]
@@ -121,17 +124,18 @@ public sealed class StackResourceTests(DefaultStack stack)
     }
 
     [Fact]
-    public void Raw_tables_read_csv_strings_with_a_header_through_injected_partition_projection()
+    public void Raw_tables_read_the_runs_copy_of_the_upload_as_csv_strings_projected_by_run_id()
     {
         foreach (var name in new[] { "raw_sales", "raw_features", "raw_stores" })
         {
             var input = Table(name);
             var parameters = input["Parameters"]!;
             Assert.Equal("true", (string?)parameters["projection.enabled"]);
-            Assert.Equal("injected", (string?)parameters["projection.batch.type"]);
+            Assert.Equal("injected", (string?)parameters["projection.run_id.type"]);
             Assert.Equal("1", (string?)parameters["skip.header.line.count"]);
-            Assert.Matches(@"^s3://StorageRaw\w+/incoming/\$\{batch\}/\w+/$", CloudFormation.Resolve(parameters["storage.location.template"]));
-            Assert.Equal("batch", (string?)input["PartitionKeys"]![0]!["Name"]);
+            // Exact lineage: the copy PrepareRun made of the fingerprinted versions, never incoming/.
+            Assert.Matches(@"^s3://StorageWork\w+/runs/\$\{run_id\}/input/\w+/$", CloudFormation.Resolve(parameters["storage.location.template"]));
+            Assert.Equal("run_id", (string?)input["PartitionKeys"]![0]!["Name"]);
             var storage = input["StorageDescriptor"]!;
             Assert.Equal("org.apache.hadoop.hive.serde2.OpenCSVSerde", (string?)storage["SerdeInfo"]!["SerializationLibrary"]);
             Assert.All(storage["Columns"]!.AsArray(), c => Assert.Equal("string", (string?)c!["Type"]));
@@ -163,26 +167,98 @@ public sealed class StackResourceTests(DefaultStack stack)
     }
 
     [Fact]
-    public void Alarms_cover_failed_and_timed_out_executions_and_each_stage_and_page_the_topic()
+    public void Alarms_cover_what_the_workflow_cannot_report_itself_and_page_the_topic()
     {
         var topic = stack.Single("AWS::SNS::Topic").LogicalId;
         var alarms = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!).ToList();
         Assert.All(alarms, a => Assert.Equal([topic], CloudFormation.List(a["AlarmActions"])));
         var metrics = alarms.Select(a => $"{a["Namespace"]}/{a["MetricName"]}").ToList();
-        Assert.Contains("AWS/States/ExecutionsFailed", metrics);
-        Assert.Contains("AWS/States/ExecutionsTimedOut", metrics);
-        Assert.Equal(4, metrics.Count(m => m == "AWS/Lambda/Errors"));
+        // Failed, timed-out and aborted executions are announced by the failure notification rule, not by alarms.
+        Assert.DoesNotContain("AWS/States/ExecutionsAborted", metrics);
+        Assert.DoesNotContain("AWS/States/ExecutionsTimedOut", metrics);
+        Assert.Equal(4, metrics.Count(m => m == "AWS/Lambda/Throttles"));
+        Assert.Contains($"{Monitoring.MetricNamespace}/{Monitoring.MlflowDeferralsMetric}", metrics);
         Assert.Equal(2, metrics.Count(m => m == "AWS/SQS/ApproximateNumberOfMessagesVisible"));
     }
 
     [Fact]
-    public void Topic_is_encrypted_with_its_own_rotating_key_that_cloudwatch_may_use()
+    public void A_failed_run_alerts_once_through_its_failure_notification_not_through_an_alarm_too()
     {
-        var (keyId, key) = stack.Single("AWS::KMS::Key");
-        Assert.True((bool?)key["Properties"]!["EnableKeyRotation"]);
-        Assert.Equal($"{keyId}.Arn", CloudFormation.Resolve(stack.Single("AWS::SNS::Topic").Resource["Properties"]!["KmsMasterKeyId"]));
-        Assert.Contains(key["Properties"]!["KeyPolicy"]!["Statement"]!.AsArray(),
-            s => (string?)s!["Principal"]?["Service"] == "cloudwatch.amazonaws.com" && CloudFormation.List(s["Action"]).Contains("kms:GenerateDataKey"));
+        var metrics = stack.Resources("AWS::CloudWatch::Alarm").Select(a => (string?)a.Resource["Properties"]!["MetricName"]).ToList();
+        // The failure notification rule publishes the error and cause; a stage error ends as such a failure.
+        Assert.DoesNotContain("ExecutionsFailed", metrics);
+        Assert.DoesNotContain("Errors", metrics);
+        var topic = stack.Single("AWS::SNS::Topic").LogicalId;
+        var rule = stack.Resources("AWS::Events::Rule").Single(r => ((string?)r.Resource["Properties"]!["Name"])?.EndsWith("-run-failed", StringComparison.Ordinal) == true);
+        Assert.Equal(topic, CloudFormation.Resolve(rule.Resource["Properties"]!["Targets"]![0]!["Arn"]));
+    }
+
+    [Fact]
+    public void Mlflow_deferrals_are_counted_from_the_execution_log()
+    {
+        var filter = stack.Single("AWS::Logs::MetricFilter").Resource["Properties"]!;
+        var executionLog = stack.Resources("AWS::Logs::LogGroup").Single(l => l.LogicalId.StartsWith("WorkflowLogs", StringComparison.Ordinal)).LogicalId;
+        Assert.Equal(executionLog, CloudFormation.Resolve(filter["LogGroupName"]));
+        var pattern = (string)filter["FilterPattern"]!;
+        Assert.Contains("$.type = \"PassStateEntered\"", pattern);
+        Assert.Contains("$.details.name = \"MlflowDeferred*\"", pattern);
+        // Every deferral state of the definition matches the pattern's name.
+        var deferrals = JsonNode.Parse(stack.Definition)!["States"]!.AsObject().Where(p => p.Key.StartsWith("MlflowDeferred", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(deferrals);
+        Assert.All(deferrals, d => Assert.Equal("Pass", (string?)d.Value!["Type"]));
+    }
+
+    [Fact]
+    public void Synth_warns_that_nobody_receives_alerts_without_an_email_or_a_topic()
+    {
+        var warnings = Annotations.FromStack(stack.Stack).FindWarning("*", Match.StringLikeRegexp("No one receives alarms or run notifications"));
+        Assert.Single(warnings);
+    }
+
+    [Fact]
+    public void Run_outputs_and_athena_results_expire_after_their_retention()
+    {
+        var work = stack.Resources("AWS::S3::Bucket").Single(b => b.LogicalId.StartsWith("StorageWork", StringComparison.Ordinal)).Resource;
+        Assert.Contains(work["Properties"]!["LifecycleConfiguration"]!["Rules"]!.AsArray(),
+            r => (string?)r!["Prefix"] == "runs/" && (int?)r["ExpirationInDays"] == 90 && (string?)r["Status"] == "Enabled");
+    }
+
+    [Fact]
+    public void Athena_workgroup_cancels_queries_over_the_bytes_scanned_cutoff() =>
+        Assert.Equal(10_000_000_000, (long?)stack.Single("AWS::Athena::WorkGroup").Resource["Properties"]!["WorkGroupConfiguration"]!["BytesScannedCutoffPerQuery"]);
+
+    [Fact]
+    public void Model_package_group_name_carries_the_prefix_and_the_stack_generation_so_destroy_then_deploy_works()
+    {
+        var name = CloudFormation.Resolve(stack.Single("AWS::SageMaker::ModelPackageGroup").Resource["Properties"]!["ModelPackageGroupName"]);
+        // The stack id differs per stack creation; its first block names this generation's group.
+        Assert.Equal("mlops-weekly-sales-5e1d2c3b", name);
+        Assert.StartsWith(stack.Settings.Prefix + "-", name);
+    }
+
+    [Fact]
+    public void Prepare_run_gets_the_guardrails_and_the_name_prefix()
+    {
+        var env = Environment("PrepareRunFunction");
+        Assert.Equal("mlops", env["NAME_PREFIX"]);
+        var caps = JsonNode.Parse(env["GUARDRAILS"])!;
+        Assert.Equal(50, (int?)caps["maxTuningJobs"]);
+        Assert.Contains("ml.m5.xlarge", caps["allowedInstanceTypes"]!.AsArray().Select(t => (string?)t));
+    }
+
+    [Fact]
+    public void Remaining_nag_findings_are_accepted_in_metadata_with_a_reason()
+    {
+        var accepted = stack.Json["Resources"]!.AsObject()
+            .SelectMany(r => r.Value!["Metadata"]?["cdk_nag"]?["rules_to_suppress"]?.AsArray() ?? [])
+            .Select(s => (Id: (string?)s!["id"], Reason: (string?)s["reason"])).ToList();
+        foreach (var rule in new[] { "AwsSolutions-IAM5", "AwsSolutions-S1", "AwsSolutions-L1", "AwsSolutions-SQS3", "Serverless-LambdaDLQ",
+                     "NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-CloudWatchLogGroupEncrypted" })
+            Assert.Contains(accepted, a => a.Id == rule);
+        Assert.All(accepted, a => Assert.True(a.Reason is { Length: > 40 }, $"{a.Id} has no reason"));
+        // Every IAM policy carries the IAM5 acceptance (its wildcards are scoped; the reason says how).
+        Assert.All(stack.Resources("AWS::IAM::Policy"), p => Assert.Contains(p.Resource["Metadata"]!["cdk_nag"]!["rules_to_suppress"]!.AsArray(),
+            s => (string?)s!["id"] == "AwsSolutions-IAM5"));
     }
 
     [Theory]

@@ -57,6 +57,14 @@ public sealed class StackSettingsTests
     [InlineData("mlflowTrackingUri", "arn:aws:sagemaker:eu-west-1:123456789012:model/x")]
     [InlineData("mlflowTrackingUri", "mlflow.example.com")]
     [InlineData("logRetentionDays", "0")]
+    [InlineData("prefix", "a-prefix-of-19-char")]
+    [InlineData("notificationTopicArn", "platform-alerts")]
+    [InlineData("notificationEmail", "ml-team")]
+    [InlineData("athenaMaxBytesScannedPerQuery", "1000")]
+    [InlineData("runRetentionDays", "-1")]
+    [InlineData("guardrails", "{\"maxTuningJob\": 8}")]
+    [InlineData("guardrails", "{\"maxTuningJobs\": 0}")]
+    [InlineData("guardrails", "{\"allowedInstanceTypes\": [\"m5.xlarge\"]}")]
     public void Invalid_context_is_an_invalid_configuration_naming_the_key(string key, string value)
     {
         var error = Assert.Throws<InvalidConfiguration>(() => From((key, value)));
@@ -73,4 +81,29 @@ public sealed class StackSettingsTests
         Assert.True(From(("mlflowTrackingUri", "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/team")).MlflowIsSageMaker);
         Assert.False(From(("mlflowTrackingUri", "https://mlflow.example.com")).MlflowIsSageMaker);
     }
+
+    [Fact]
+    public void Guardrails_default_to_safe_caps_and_can_be_set_per_deployment()
+    {
+        Assert.Same(Core.Configuration.CostGuardrails.Defaults, From().Guardrails);
+        var caps = From(("guardrails", """{"maxTuningJobs": 100, "allowedInstanceTypes": ["ml.m5.xlarge", "ml.c5.2xlarge"]}""")).Guardrails;
+        Assert.Equal(100, caps.MaxTuningJobs);
+        Assert.Equal(["ml.m5.xlarge", "ml.c5.2xlarge"], caps.AllowedInstanceTypes);
+        Assert.Equal(Core.Configuration.CostGuardrails.Defaults.MaxParallelJobs, caps.MaxParallelJobs);
+    }
+
+    [Theory]
+    [InlineData("""{"tuning.maxJobs": 60}""", "guardrails.maxTuningJobs")]
+    [InlineData("""{"training.instanceType": "ml.p4d.24xlarge"}""", "guardrails.allowedInstanceTypes")]
+    [InlineData("""{"training.maxRuntimeSeconds": 86400, "training.maxWaitSeconds": 86400}""", "guardrails.maxRuntimeSeconds")]
+    public void Deployment_settings_over_a_cap_fail_the_synth_naming_the_cap(string pipelineSettings, string cap)
+    {
+        var error = Assert.Throws<InvalidConfiguration>(() => From(("pipelineSettings", pipelineSettings)));
+        Assert.Contains(cap, error.Message);
+        Assert.Contains("pipelineSettings", error.Message);
+    }
+
+    [Fact]
+    public void A_raised_cap_admits_the_deployment_setting() =>
+        Assert.Equal(60, (int?)From(("pipelineSettings", """{"tuning.maxJobs": 60}"""), ("guardrails", """{"maxTuningJobs": 60}""")).PipelineSettings["tuning.maxJobs"]);
 }

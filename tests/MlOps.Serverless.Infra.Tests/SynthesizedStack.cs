@@ -79,3 +79,14 @@ public sealed class FullFeaturedStack() : SynthesizedStack(new Dictionary<string
 {
     public const string MlflowArn = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/retail";
 }
+
+/// <summary>Alerts to an existing, customer-key-encrypted topic instead of the stack's own.</summary>
+public sealed class ExistingTopicStack() : SynthesizedStack(new Dictionary<string, object>
+{
+    ["notificationTopicArn"] = TopicArn,
+    ["notificationTopicKeyArn"] = TopicKeyArn,
+})
+{
+    public const string TopicArn = "arn:aws:sns:us-east-1:123456789012:platform-alerts";
+    public const string TopicKeyArn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+}

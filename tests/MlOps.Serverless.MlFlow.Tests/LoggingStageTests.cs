@@ -87,6 +87,9 @@ public sealed class LoggingStageTests : IDisposable
 
         public Task<StoredObject> PutAsync(S3Location location, Stream content, string contentType, CancellationToken ct = default) =>
             inner.PutAsync(location, content, contentType, ct);
+
+        public Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Location target, CancellationToken ct = default) =>
+            inner.CopyAsync(sourceBucket, source, target, ct);
     }
 
     [Fact]

@@ -185,7 +185,8 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
             if (replaces == "train")
             {
                 var train = Path.Combine(_root, "s3", LocalLayout.WorkBucket, "runs", name, "train");
-                foreach (var file in Directory.GetFiles(train)) File.Delete(file);
+                Directory.Delete(train, recursive: true); // the split's shard=k/ folders
+                Directory.CreateDirectory(train);
                 File.WriteAllBytes(Path.Combine(train, "corpus.csv"), bytes); // File mode: the channel's objects as stored
             }
             else

@@ -175,7 +175,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
         if (After("QualityVerdict"))
             Assert.True(File.Exists(System.IO.Path.Combine(work, "quality", "report.json")), $"quality report kept after {failedState}");
         if (After("SplitForecastFeatures"))
-            Assert.NotEmpty(Directory.GetFiles(System.IO.Path.Combine(work, "train")));
+            Assert.NotEmpty(Directory.GetFiles(System.IO.Path.Combine(work, "train"), "*", SearchOption.AllDirectories));
         if (After("PredictTestPeriod") && failedState != "TrainSingleModel")
             Assert.NotEmpty(Directory.GetFiles(System.IO.Path.Combine(work, "predictions"), "*.out"));
     }

@@ -61,7 +61,8 @@ public sealed class RetrainingPathTests
             .Returns("CreateEndpointConfig", """{"EndpointConfigArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/epc"}""")
             .Returns("UpdateEndpoint", """{"EndpointArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint/mlops"}""")
             .Returns("NotifyPromoted", """{"MessageId":"m-1"}""")
-            .Returns("NotifyRejected", """{"MessageId":"m-2"}""");
+            .Returns("NotifyRejected", """{"MessageId":"m-2"}""")
+            .Returns("NotifyCostEstimate", """{"MessageId":"m-4"}""");
     }
 
     private static Task<ExecutionResult> RunAsync(ScriptedTasks script, string input = "{}") =>
@@ -80,7 +81,7 @@ public sealed class RetrainingPathTests
         var result = await RunAsync(script);
 
         Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
-        Assert.Equal([.. HappyPrefix, "TuningEnabled", "TuneHyperparameters", "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult",
+        Assert.Equal([.. HappyPrefix, "NotifyCostEstimate", "TuningEnabled", "TuneHyperparameters", "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult",
             "LogTraining", "CreateModel", "PredictTestPeriod", "EvaluationQuery", "EvaluationResults", "FindChampion", "HasChampion", "NoChampion",
             "EvaluationGate", "LogEvaluation", "PromoteOrReject", "RegisterModelPackage", "LogPromotion", "BatchPredictionsEnabled",
             "PredictForecastWeeks", "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], Sequential(result));
@@ -275,5 +276,77 @@ public sealed class RetrainingPathTests
         Assert.Equal((string?)redriven.InputOf("CreateModel")!["ModelName"], (string?)redriven.InputOf("PredictTestPeriod")!["ModelName"]);
         Assert.Equal((string?)redriven.InputOf("CreateModel")!["ModelName"], (string?)redriven.InputOf("CreateEndpointConfig")!["ProductionVariants"]![0]!["ModelName"]);
         Assert.Equal((string?)redriven.InputOf("CreateEndpointConfig")!["EndpointConfigName"], (string?)redriven.InputOf("UpdateEndpoint")!["EndpointConfigName"]);
+    }
+
+    [Fact]
+    public async Task The_cost_estimate_is_published_before_training_starts()
+    {
+        var script = await HappyScriptAsync();
+        var result = await RunAsync(script);
+
+        var entered = result.StatesEntered.ToList();
+        Assert.True(entered.IndexOf("NotifyCostEstimate") < entered.IndexOf("TuneHyperparameters"));
+        var message = (string?)script.InputOf("NotifyCostEstimate")!["Message"];
+        Assert.StartsWith("Run test-run starts training. Estimated cost at most $4.60", message);
+        Assert.Contains("20 job(s) × 1 × ml.m5.xlarge", message);
+    }
+
+    [Fact]
+    public async Task A_failed_cost_notification_never_fails_the_run()
+    {
+        var script = (await HappyScriptAsync()).Fails("NotifyCostEstimate", "SNS.AuthorizationErrorException", "not allowed");
+        var result = await RunAsync(script);
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        Assert.Equal("promoted", (string?)result.Output!["outcome"]);
+    }
+
+    [Fact]
+    public async Task An_ignored_upload_ends_successfully_with_the_reason_and_no_notification()
+    {
+        var script = (await HappyScriptAsync()).Fails("PrepareRun", "UploadIgnored",
+            """{"errorMessage":"$.detail.object.key: 'incoming/b/sales/manifest.json' is a manifest.json inside a batch folder","errorType":"UploadIgnored"}""");
+        var result = await RunAsync(script);
+
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        Assert.Equal(["PrepareRun", "UploadIgnored"], result.StatesEntered);
+        Assert.Equal("ignored", (string?)result.Output!["outcome"]);
+        Assert.Contains("inside a batch folder", (string?)result.Output["reason"]!["errorMessage"]);
+        Assert.Equal(0, script.CallsTo("NotifyFailure"));
+    }
+
+    [Fact]
+    public async Task Sagemaker_requests_are_isolated_and_encrypted_with_the_job_key()
+    {
+        var script = await HappyScriptAsync();
+        await RunAsync(script);
+
+        var key = "mlops-sagemakerkmskeyarn";
+        var definition = script.InputOf("TuneHyperparameters")!["TrainingJobDefinition"]!;
+        Assert.True((bool)definition["EnableNetworkIsolation"]!);
+        Assert.True((bool)definition["EnableInterContainerTrafficEncryption"]!);
+        Assert.Equal(key, (string?)definition["OutputDataConfig"]!["KmsKeyId"]);
+        Assert.Equal(key, (string?)definition["ResourceConfig"]!["VolumeKmsKeyId"]);
+        Assert.True((bool)script.InputOf("CreateModel")!["EnableNetworkIsolation"]!);
+        foreach (var transform in new[] { "PredictTestPeriod", "PredictForecastWeeks" })
+        {
+            Assert.Equal(key, (string?)script.InputOf(transform)!["TransformOutput"]!["KmsKeyId"]);
+            Assert.Equal(key, (string?)script.InputOf(transform)!["TransformResources"]!["VolumeKmsKeyId"]);
+        }
+    }
+
+    [Theory]
+    [InlineData(true, 1, "FullyReplicated")]
+    [InlineData(true, 3, "ShardedByS3Key")]
+    [InlineData(false, 1, "FullyReplicated")]
+    [InlineData(false, 2, "ShardedByS3Key")]
+    public async Task Training_channels_are_sharded_when_training_uses_more_than_one_instance(bool tuning, int instances, string distribution)
+    {
+        var script = await HappyScriptAsync(overrides: new JsonObject { ["tuning.enabled"] = tuning, ["training.instanceCount"] = instances });
+        await RunAsync(script);
+
+        var request = tuning ? script.InputOf("TuneHyperparameters")!["TrainingJobDefinition"]! : script.InputOf("TrainSingleModel")!;
+        Assert.Equal(instances, (int)request["ResourceConfig"]!["InstanceCount"]!);
+        Assert.All(request["InputDataConfig"]!.AsArray(), channel =>
+            Assert.Equal(distribution, (string?)channel!["DataSource"]!["S3DataSource"]!["S3DataDistributionType"]));
     }
 }

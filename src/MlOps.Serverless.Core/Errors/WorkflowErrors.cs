@@ -31,3 +31,6 @@ public sealed class StorageAccessDenied(string location, string message, Excepti
 
 /// <summary>A redrive was asked for a run that cannot be redriven (it succeeded, or it never started a state); Step Functions' name.</summary>
 public sealed class ExecutionNotRedrivable(string message) : WorkflowError(message);
+
+/// <summary>The trigger is not a run to start (e.g. a nested <c>manifest.json</c>): the execution ends successfully with this reason.</summary>
+public sealed class UploadIgnored(string message) : WorkflowError(message);

@@ -12,6 +12,7 @@ namespace MlOps.Serverless.Core.Json;
     UseStringEnumConverter = true,
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(PipelineConfiguration))]
+[JsonSerializable(typeof(CostGuardrails))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(StoredObject))]
 [JsonSerializable(typeof(string))]

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using MlOps.Serverless.Core.Configuration;
+using MlOps.Serverless.Core.Costs;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.Storage;
@@ -16,6 +17,8 @@ namespace MlOps.Serverless.Core.Runs;
 /// <param name="CurrentBatch">The batch a scheduled run reads, e.g. <c>current</c>.</param>
 /// <param name="DeploymentOverrides">Deployment-level configuration (same keys as run overrides).</param>
 /// <param name="EndpointDeployed">Whether the stack deployed the endpoint that <c>predictions.updateEndpoint</c> updates.</param>
+/// <param name="Guardrails">The deployment's cost caps (null: <see cref="CostGuardrails.Defaults"/>).</param>
+/// <param name="NamePrefix">The deployment's prefix, leading every SageMaker name (IAM is scoped to it); null locally.</param>
 public sealed record RunPreparationSettings(
     string RawBucket,
     string RawPrefix,
@@ -23,7 +26,9 @@ public sealed record RunPreparationSettings(
     string WorkBucket,
     string ArtifactBucket,
     JsonObject? DeploymentOverrides = null,
-    bool EndpointDeployed = false)
+    bool EndpointDeployed = false,
+    CostGuardrails? Guardrails = null,
+    string? NamePrefix = null)
 {
     public const string ManifestName = "manifest.json";
     public const int MaxObjectsPerBatch = 20;
@@ -68,6 +73,8 @@ public sealed partial class RunPreparation(RunPreparationSettings settings, IObj
         var config = ConfigurationValidator.Validate(
             ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, settings.DeploymentOverrides, "deployment settings (PIPELINE_SETTINGS)", m => new InvalidConfiguration(m)),
             m => new InvalidConfiguration(m + " (from the deployment settings)"));
+        var guardrails = settings.Guardrails ?? CostGuardrails.Defaults;
+        guardrails.Enforce(config, m => new InvalidConfiguration(m + " (from the deployment settings)"));
         config = ConfigurationValidator.Validate(
             ConfigurationOverrides.Apply(config, runOverrides, "overrides", m => new InvalidRunRequest(m)),
             m => new InvalidRunRequest(m));
@@ -75,12 +82,31 @@ public sealed partial class RunPreparation(RunPreparationSettings settings, IObj
         if (config.Predictions.UpdateEndpoint && !settings.EndpointDeployed)
             throw new InvalidRunRequest("predictions.updateEndpoint: expected false, got true: this stack was deployed without an endpoint " +
                                         "(deployEndpoint=false), so there is no endpoint to update; redeploy with -c deployEndpoint=true to use it");
+        guardrails.Enforce(config, m => new InvalidRunRequest(m));
 
         var data = await DescribeBatchAsync(batchId, cancellationToken);
-        return new RunRequest(
+        var run = new RunRequest(
             input.ExecutionName!, input.ExecutionArn!, trigger, requestedAt, data, config.Resolved(),
             OutputLocations.For(settings.WorkBucket, settings.ArtifactBucket, input.ExecutionName!),
-            SageMakerParameters.From(config, region, input.ExecutionName!, uniqueBy: input.ExecutionArn));
+            SageMakerParameters.From(config, region, input.ExecutionName!, uniqueBy: input.ExecutionArn, namePrefix: settings.NamePrefix),
+            RunCostEstimate.For(config, data.Objects.Sum(o => o.Size)));
+        await CopyInputAsync(run, cancellationToken);
+        return run;
+    }
+
+    /// <summary>
+    /// Exact lineage: the fingerprinted objects (by version) are copied under the run's own prefix, and every later
+    /// stage reads only the copy, so an upload overwritten during the run cannot change what the run used.
+    /// </summary>
+    private async Task CopyInputAsync(RunRequest run, CancellationToken cancellationToken)
+    {
+        foreach (var source in run.Data.Objects)
+        {
+            var copy = await store.CopyAsync(run.Data.Bucket, source, run.InputOf(source), cancellationToken);
+            // Unversioned storage (local mode) cannot pin a version: refuse a copy that is not what was fingerprinted.
+            if (source.VersionId is null && copy.ETag != source.ETag)
+                throw new InvalidRunRequest($"data: s3://{run.Data.Bucket}/{source.Key} changed while the run was copying it (ETag {source.ETag}, copied {copy.ETag}); start the run again once the upload is complete");
+        }
     }
 
     private (TriggerKind, string BatchId, DateTimeOffset, JsonObject?) Classify(JsonElement evt, DateTimeOffset startTime)
@@ -147,6 +173,9 @@ public sealed partial class RunPreparation(RunPreparationSettings settings, IObj
         if (!key.StartsWith(settings.RawPrefix, StringComparison.Ordinal))
             throw new InvalidRunRequest($"{at}: '{key}' is outside the raw-data prefix '{settings.RawPrefix}'");
         var rest = key[settings.RawPrefix.Length..].Split('/');
+        // EventBridge's wildcard also matches '/', so the upload rule delivers nested markers too: not a run, not a failure.
+        if (rest.Length > 2 && rest[^1] == RunPreparationSettings.ManifestName)
+            throw new UploadIgnored($"{at}: '{key}' is a {RunPreparationSettings.ManifestName} inside a batch folder, not an upload marker ({settings.RawPrefix}<batch>/{RunPreparationSettings.ManifestName}); no run started");
         if (rest.Length != 2 || rest[1] != RunPreparationSettings.ManifestName)
             throw new InvalidRunRequest($"{at}: '{key}' is not an upload marker; expected {settings.RawPrefix}<batch>/{RunPreparationSettings.ManifestName}");
         return ValidBatchId(rest[0], at);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using MlOps.Serverless.Core.Configuration;
+using MlOps.Serverless.Core.Costs;
 using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.Storage;
 
@@ -25,6 +26,7 @@ public enum TriggerKind
 /// <param name="Config">The effective configuration: defaults ← deployment settings ← run overrides.</param>
 /// <param name="Output">Where this run writes.</param>
 /// <param name="SageMaker">SageMaker-ready values computed from <paramref name="Config"/> (strings, PascalCase API shapes).</param>
+/// <param name="CostEstimate">What the run may cost at list price, estimated before it starts.</param>
 public sealed record RunRequest(
     string RunId,
     string ExecutionArn,
@@ -33,7 +35,12 @@ public sealed record RunRequest(
     DataLocation Data,
     PipelineConfiguration Config,
     OutputLocations Output,
-    SageMakerParameters SageMaker);
+    SageMakerParameters SageMaker,
+    RunCostEstimate? CostEstimate = null)
+{
+    /// <summary>Where the run's copy of a fingerprinted object is: every stage after PrepareRun reads the copy.</summary>
+    public S3Location InputOf(StoredObject source) => S3Location.Parse(Output.InputUri + source.Key[Data.Prefix.Length..]);
+}
 
 /// <summary>
 /// A raw-data batch: <c>s3://{Bucket}/{Prefix}</c> with the folders <c>sales/</c>, <c>features/</c>,
@@ -69,6 +76,9 @@ public sealed record OutputLocations(
     string ModelArtifactsUri,
     string CheckpointUri)
 {
+    /// <summary>The run's copy of the batch (<c>runs/{runId}/input/</c>), made by PrepareRun from the fingerprinted versions.</summary>
+    public string InputUri => RunUri + "input/";
+
     /// <summary>The layout under <c>s3://{workBucket}/runs/{runId}/</c> and <c>s3://{artifactBucket}/runs/{runId}/</c>.</summary>
     public static OutputLocations For(string workBucket, string artifactBucket, string runId)
     {

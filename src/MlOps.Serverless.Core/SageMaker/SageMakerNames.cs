@@ -24,7 +24,7 @@ public static class SageMakerNames
     public static string Compose(string kind, string slug, string hash, int limit)
     {
         var room = limit - kind.Length - hash.Length - 2;
-        var middle = slug.Length > room ? slug[..room].TrimEnd('-') : slug;
+        var middle = room <= 0 ? "" : slug.Length > room ? slug[..room].TrimEnd('-') : slug;
         return middle.Length == 0 ? $"{kind}-{hash}" : $"{kind}-{middle}-{hash}";
     }
 }

@@ -15,11 +15,17 @@ public sealed record SageMakerParameters(
     IReadOnlyDictionary<string, string> StaticHyperParameters,
     IReadOnlyDictionary<string, string> HyperParameters,
     ParameterRanges ParameterRanges,
-    StoppingCondition StoppingCondition)
+    StoppingCondition StoppingCondition,
+    string DataDistribution = SageMakerParameters.FullyReplicated)
 {
+    public const string FullyReplicated = "FullyReplicated";
+    /// <summary>Each instance gets its own share of the channel's files: what the built-in XGBoost's distributed training needs.</summary>
+    public const string ShardedByS3Key = "ShardedByS3Key";
+
     /// <param name="uniqueBy">What makes the job names unique (default <paramref name="runId"/>); the run preparation
     /// passes the execution ARN, so two deployments' executions of the same name get different jobs.</param>
-    public static SageMakerParameters From(PipelineConfiguration config, string region, string runId, string? uniqueBy = null)
+    /// <param name="namePrefix">The deployment's prefix, leading every name (the IAM policies are scoped to it).</param>
+    public static SageMakerParameters From(PipelineConfiguration config, string region, string runId, string? uniqueBy = null, string? namePrefix = null)
     {
         var t = config.Training;
         var h = t.HyperParameters;
@@ -49,8 +55,9 @@ public sealed record SageMakerParameters(
             [Continuous("eta", u.Eta), Continuous("colsample_bytree", u.ColsampleBytree), Continuous("alpha", u.Alpha)]);
 
         var stopping = new StoppingCondition(t.MaxRuntimeSeconds, t.UseSpotInstances ? t.MaxWaitSeconds : null);
-        return new SageMakerParameters(XgboostImageUris.For(region, t.XgboostVersion), JobNames.For(runId, uniqueBy),
-            statics, new Dictionary<string, string>(all, StringComparer.Ordinal), ranges, stopping);
+        return new SageMakerParameters(XgboostImageUris.For(region, t.XgboostVersion), JobNames.For(runId, uniqueBy, namePrefix),
+            statics, new Dictionary<string, string>(all, StringComparer.Ordinal), ranges, stopping,
+            t.InstanceCount > 1 ? ShardedByS3Key : FullyReplicated);
     }
 
     /// <summary>
@@ -89,11 +96,27 @@ public sealed record JobNames(string Tuning, string Training, string Model, stri
     /// </summary>
     public const int AttemptSuffixLength = 6;
 
-    public static JobNames For(string runId, string? uniqueBy = null)
+    /// <summary>The name kinds by SageMaker resource type (a tuning job names the training jobs it starts after itself).</summary>
+    public static IReadOnlyDictionary<string, string[]> KindsByResourceType { get; } = new Dictionary<string, string[]>
+    {
+        ["hyper-parameter-tuning-job"] = ["tune"],
+        ["training-job"] = ["train", "tune"],
+        ["model"] = ["model"],
+        ["transform-job"] = ["eval", "forecast"],
+        ["endpoint-config"] = ["epc"],
+    };
+
+    /// <summary>The longest deployment prefix a tuning job name (32 characters) leaves room for: prefix, "-tune-", 8-digit hash, attempt suffix.</summary>
+    public const int MaxPrefixLength = 32 - 6 - 8 - AttemptSuffixLength;
+
+    /// <summary>The name start of one kind: <c>{namePrefix}-{kind}-</c>, or <c>{kind}-</c> without a prefix.</summary>
+    public static string Start(string kind, string? namePrefix) => namePrefix is { Length: > 0 } p ? $"{p}-{kind}-" : $"{kind}-";
+
+    public static JobNames For(string runId, string? uniqueBy = null, string? namePrefix = null)
     {
         var hash = SageMakerNames.Hash(uniqueBy ?? runId);
         var slug = SageMakerNames.Slug(runId);
-        string Name(string kind, int limit) => SageMakerNames.Compose(kind, slug, hash, limit - AttemptSuffixLength);
+        string Name(string kind, int limit) => SageMakerNames.Compose(Start(kind, namePrefix)[..^1], slug, hash, limit - AttemptSuffixLength);
         return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63));
     }
 }

@@ -40,6 +40,14 @@ public sealed class LocalFolderObjectStore(string root) : IObjectStore
         return new StoredObject(location.Key, new FileInfo(path).Length, ETagOf(path), null);
     }
 
+    public Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Location target, CancellationToken cancellationToken = default)
+    {
+        var to = PathOf(target);
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        File.Copy(PathOf(new S3Location(sourceBucket, source.Key)), to, overwrite: true);
+        return Task.FromResult(new StoredObject(target.Key, new FileInfo(to).Length, ETagOf(to), null));
+    }
+
     private static string ETagOf(string file)
     {
         using var stream = File.OpenRead(file);

@@ -29,4 +29,6 @@ public interface IObjectStore
     Task<IReadOnlyList<StoredObject>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken = default);
     Task<Stream?> OpenReadAsync(S3Location location, CancellationToken cancellationToken = default);
     Task<StoredObject> PutAsync(S3Location location, Stream content, string contentType, CancellationToken cancellationToken = default);
+    /// <summary>Copies exactly <paramref name="source"/> (its version where the bucket is versioned) to <paramref name="target"/>.</summary>
+    Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Location target, CancellationToken cancellationToken = default);
 }

@@ -48,26 +48,26 @@ public sealed record TableDefinition(
 /// </summary>
 public static class DataCatalog
 {
-    public const string BatchKey = "batch";
     public const string RunKey = "run_id";
 
     private static IReadOnlyList<ColumnDefinition> Strings(params string[] names) =>
         names.Select(n => new ColumnDefinition(n, "string")).ToList();
 
+    // The raw tables read the run's copy of the upload (PrepareRun copies the fingerprinted versions), never incoming/.
     public static TableDefinition RawSales { get; } = new(
         "raw_sales", Strings("store", "dept", "date", "weekly_sales", "isholiday"),
-        BucketRole.Raw, "incoming/${batch}/sales/", TableFormat.CsvStringsWithHeader, BatchKey,
+        BucketRole.Work, "runs/${run_id}/input/sales/", TableFormat.CsvStringsWithHeader, RunKey,
         "Uploaded 'sales data-set.csv' as strings");
 
     public static TableDefinition RawFeatures { get; } = new(
         "raw_features", Strings("store", "date", "temperature", "fuel_price", "markdown1", "markdown2", "markdown3",
             "markdown4", "markdown5", "cpi", "unemployment", "isholiday"),
-        BucketRole.Raw, "incoming/${batch}/features/", TableFormat.CsvStringsWithHeader, BatchKey,
+        BucketRole.Work, "runs/${run_id}/input/features/", TableFormat.CsvStringsWithHeader, RunKey,
         "Uploaded 'Features data set.csv' as strings");
 
     public static TableDefinition RawStores { get; } = new(
         "raw_stores", Strings("store", "type", "size"),
-        BucketRole.Raw, "incoming/${batch}/stores/", TableFormat.CsvStringsWithHeader, BatchKey,
+        BucketRole.Work, "runs/${run_id}/input/stores/", TableFormat.CsvStringsWithHeader, RunKey,
         "Uploaded 'stores data-set.csv' as strings");
 
     /// <summary>The model inputs, in the order of the CSV columns after the label (train/validation) or the record id (test/forecast).</summary>

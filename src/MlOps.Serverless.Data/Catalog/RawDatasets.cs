@@ -22,5 +22,8 @@ public static class RawDatasets
 
     /// <summary>The S3 key of a file of this dataset in a batch: <c>incoming/{batchId}/{folder}/{file}</c>.</summary>
     public static string KeyOf(RawDataset dataset, string batchId, string? fileName = null) =>
-        dataset.Table.KeyFor(batchId) + (fileName ?? dataset.FileName);
+        $"{UploadPrefix}{batchId}/{dataset.Folder}/{fileName ?? dataset.FileName}";
+
+    /// <summary>Where batches are uploaded; the raw tables read the run's copy (<c>runs/{runId}/input/{folder}/</c>) instead.</summary>
+    public const string UploadPrefix = "incoming/";
 }

@@ -37,6 +37,7 @@ public static partial class SqlTemplates
         ["run_id"] = "$.run.runId",
         ["test_weeks"] = "$.run.config.split.testWeeks",
         ["validation_weeks"] = "$.run.config.split.validationWeeks",
+        ["shards"] = "$.run.config.training.instanceCount",
         ["quality_uri"] = "$.run.output.qualityUri",
         ["features_uri"] = "$.run.output.featuresUri",
         ["train_uri"] = "$.run.output.trainUri",

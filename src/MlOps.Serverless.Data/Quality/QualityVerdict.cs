@@ -30,7 +30,7 @@ public sealed class QualityVerdict(IObjectStore store)
 
         var files = new List<FileCheck>();
         foreach (var dataset in RawDatasets.All)
-            files.AddRange(await CheckFilesAsync(run.Data, dataset, hard, warnings, cancellationToken));
+            files.AddRange(await CheckFilesAsync(run, dataset, hard, warnings, cancellationToken));
 
         ApplyRules(measurements, settings, run.Config.Split, files, hard, warnings);
 
@@ -69,8 +69,9 @@ public sealed class QualityVerdict(IObjectStore store)
     }
 
     private async Task<IReadOnlyList<FileCheck>> CheckFilesAsync(
-        DataLocation data, RawDataset dataset, List<QualityFinding> hard, List<QualityFinding> warnings, CancellationToken cancellationToken)
+        RunRequest run, RawDataset dataset, List<QualityFinding> hard, List<QualityFinding> warnings, CancellationToken cancellationToken)
     {
+        var data = run.Data;
         var folder = data.Prefix + dataset.Folder + "/";
         var objects = data.Objects.Where(o => o.Key.StartsWith(folder, StringComparison.Ordinal) && !o.Key.EndsWith('/')).ToList();
         var expectedName = $"'{dataset.FileName}' in s3://{data.Bucket}/{folder}";
@@ -88,7 +89,7 @@ public sealed class QualityVerdict(IObjectStore store)
         var checks = new List<FileCheck>();
         foreach (var obj in objects.Where(o => o.Size > 0))
         {
-            var check = await SniffAsync(data.Bucket, obj, dataset, cancellationToken);
+            var check = await SniffAsync(run.InputOf(obj), obj, dataset, cancellationToken);
             checks.Add(check);
             var file = obj.Key;
             if (check.LooksBinary)
@@ -105,12 +106,13 @@ public sealed class QualityVerdict(IObjectStore store)
         return checks;
     }
 
-    private async Task<FileCheck> SniffAsync(string bucket, StoredObject obj, RawDataset dataset, CancellationToken cancellationToken)
+    /// <summary>Reads the run's copy (<paramref name="copy"/>) of the fingerprinted object, never the upload itself.</summary>
+    private async Task<FileCheck> SniffAsync(S3Location copy, StoredObject obj, RawDataset dataset, CancellationToken cancellationToken)
     {
         var buffer = new byte[SniffBytes];
         var read = 0;
-        await using (var stream = await store.OpenReadAsync(new S3Location(bucket, obj.Key), cancellationToken)
-                                  ?? throw new InvalidStageInput($"s3://{bucket}/{obj.Key} is listed in the run request but cannot be read."))
+        await using (var stream = await store.OpenReadAsync(copy, cancellationToken)
+                                  ?? throw new InvalidStageInput($"{copy} (the run's copy of {obj.Key}) cannot be read."))
         {
             int n;
             while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0) read += n;

@@ -21,7 +21,7 @@ sales_dates AS (
     SELECT date_raw, CAST(try(date_parse(trim(date_raw), '%d/%m/%Y')) AS date) AS sale_date
     -- min() rather than DISTINCT: a filter on a grouping key is pushed below the grouping (DuckDB then parsed
     -- every row's date to filter the scan); on an aggregate's result it stays above, on the 143 distinct strings.
-    FROM (SELECT min("date") AS date_raw FROM raw_sales WHERE batch = '{{batch_id}}' GROUP BY "date") r
+    FROM (SELECT min("date") AS date_raw FROM raw_sales WHERE run_id = '{{run_id}}' GROUP BY "date") r
   ) p
   WHERE sale_date IS NOT NULL
 ),
@@ -30,7 +30,7 @@ sales AS (
   FROM (
     SELECT try_cast(trim(store) AS integer) AS store, try_cast(trim(dept) AS integer) AS dept, "date" AS date_raw,
            try_cast(trim(weekly_sales) AS double) AS weekly_sales
-    FROM raw_sales WHERE batch = '{{batch_id}}'
+    FROM raw_sales WHERE run_id = '{{run_id}}'
   ) s
   -- Parse each distinct date string once (143 of them) instead of once per row.
   JOIN sales_dates d ON d.date_raw = s.date_raw
@@ -52,7 +52,7 @@ feature_rows AS (
            try_cast(trim(markdown5) AS double) AS markdown5,
            try_cast(trim(cpi) AS double) AS cpi, try_cast(trim(unemployment) AS double) AS unemployment,
            CASE WHEN trim(replace(isholiday, chr(13), '')) = 'TRUE' THEN 1 ELSE 0 END AS is_holiday
-    FROM raw_features WHERE batch = '{{batch_id}}'
+    FROM raw_features WHERE run_id = '{{run_id}}'
   ) f
   WHERE store IS NOT NULL AND feature_date IS NOT NULL
 ),
@@ -74,7 +74,7 @@ stores AS (
   SELECT try_cast(trim(store) AS integer) AS store,
          CASE trim(type) WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 END AS store_type,
          try_cast(trim(replace(size, chr(13), '')) AS integer) AS store_size
-  FROM raw_stores WHERE batch = '{{batch_id}}'
+  FROM raw_stores WHERE run_id = '{{run_id}}'
 ),
 bounds AS (
   SELECT min(wk) AS first_wk, max(wk) AS last_wk,

@@ -6,18 +6,18 @@ WITH
 sales AS (
   SELECT trim(store) AS store, trim(dept) AS dept, trim("date") AS date_raw, trim(weekly_sales) AS sales_raw,
          trim(replace(isholiday, chr(13), '')) AS holiday_raw
-  FROM raw_sales WHERE batch = '{{batch_id}}'
+  FROM raw_sales WHERE run_id = '{{run_id}}'
 ),
 features AS (
   SELECT trim(store) AS store, trim("date") AS date_raw, trim(temperature) AS temperature, trim(fuel_price) AS fuel_price,
          trim(markdown1) AS markdown1, trim(markdown2) AS markdown2, trim(markdown3) AS markdown3,
          trim(markdown4) AS markdown4, trim(markdown5) AS markdown5, trim(cpi) AS cpi, trim(unemployment) AS unemployment,
          trim(replace(isholiday, chr(13), '')) AS holiday_raw
-  FROM raw_features WHERE batch = '{{batch_id}}'
+  FROM raw_features WHERE run_id = '{{run_id}}'
 ),
 stores AS (
   SELECT trim(store) AS store, trim(type) AS store_type, trim(replace(size, chr(13), '')) AS size_raw
-  FROM raw_stores WHERE batch = '{{batch_id}}'
+  FROM raw_stores WHERE run_id = '{{run_id}}'
 ),
 -- Each distinct date string is parsed once (143 in the real data) instead of once per row.
 sales_date_strings AS (

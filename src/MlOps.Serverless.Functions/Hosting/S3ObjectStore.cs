@@ -58,4 +58,19 @@ public sealed class S3ObjectStore(IAmazonS3 s3) : IObjectStore
         }, cancellationToken);
         return new StoredObject(location.Key, content.CanSeek ? content.Length : 0, response.ETag, response.VersionId);
     }
+
+    public async Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Location target, CancellationToken cancellationToken = default)
+    {
+        // The version id pins the fingerprinted object even if the key was overwritten since the listing.
+        var response = await s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = sourceBucket,
+            SourceKey = source.Key,
+            SourceVersionId = source.VersionId,
+            DestinationBucket = target.Bucket,
+            DestinationKey = target.Key,
+            ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS,
+        }, cancellationToken);
+        return new StoredObject(target.Key, source.Size, response.ETag, response.VersionId);
+    }
 }

@@ -84,15 +84,12 @@ public sealed class DuckDbAthenaEngine : IDisposable
                     "HIVE_PATH_ALREADY_EXISTS");
             Directory.CreateDirectory(folder);
         }
-        var target = Path.Combine(folder, unload.FileName);
-        var partial = Path.Combine(folder, "_" + unload.FileName);
         long written;
         try
         {
-            written = unload.Format == "TEXTFILE" && TryWriteCsv(connection, unload, partial) is { } rows
-                ? rows
-                : Execute(connection, TrinoToDuckDb.CopyStatement(unload, folder, Path.GetFileName(partial)));
-            File.Move(partial, target);
+            written = unload.PartitionedBy is { } column
+                ? WritePartitions(connection, unload, folder, column)
+                : WriteFile(connection, unload, folder);
         }
         catch
         {
@@ -101,6 +98,35 @@ public sealed class DuckDbAthenaEngine : IDisposable
             throw;
         }
         return new QueryResult([], [], "DML", written);
+    }
+
+    /// <summary>One file under the target prefix, visible under its final name only when complete.</summary>
+    private static long WriteFile(DuckDBConnection connection, TrinoToDuckDb.Unload unload, string folder)
+    {
+        var partial = Path.Combine(folder, "_" + unload.FileName);
+        var written = unload.Format == "TEXTFILE" && TryWriteCsv(connection, unload, partial) is { } rows
+            ? rows
+            : Execute(connection, TrinoToDuckDb.CopyStatement(unload, folder, Path.GetFileName(partial)));
+        File.Move(partial, Path.Combine(folder, unload.FileName));
+        return written;
+    }
+
+    /// <summary>
+    /// <c>partitioned_by</c>: as Athena, one <c>{column}={value}/</c> folder per value of the partition column (the last
+    /// column of the query), the files without that column.
+    /// </summary>
+    private static long WritePartitions(DuckDBConnection connection, TrinoToDuckDb.Unload unload, string folder, string column)
+    {
+        var values = Select(connection, $"SELECT DISTINCT \"{column}\" FROM ({unload.Query}) ORDER BY 1").Rows.Select(r => r[0]).ToList();
+        long written = 0;
+        foreach (var value in values)
+        {
+            var literal = value is null ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) ? value : $"'{value.Replace("'", "''")}'";
+            var filter = literal is null ? $"\"{column}\" IS NULL" : $"\"{column}\" = {literal}";
+            var partition = Directory.CreateDirectory(Path.Combine(folder, $"{column}={value ?? "__HIVE_DEFAULT_PARTITION__"}")).FullName;
+            written += WriteFile(connection, unload with { Query = $"SELECT * EXCLUDE (\"{column}\") FROM ({unload.Query}) WHERE {filter}" }, partition);
+        }
+        return written;
     }
 
     /// <summary>

@@ -28,10 +28,16 @@ public static partial class TrinoToDuckDb
     [GeneratedRegex(@"(?<key>\w+)\s*=\s*'(?<value>[^']*)'")]
     private static partial Regex PropertyPattern();
 
+    /// <summary>Athena's <c>partitioned_by = ARRAY['column']</c> (one partition column is what the SQL files use).</summary>
+    [GeneratedRegex(@"partitioned_by\s*=\s*ARRAY\s*\[\s*'(?<column>\w+)'\s*\]", RegexOptions.IgnoreCase)]
+    private static partial Regex PartitionedByPattern();
+
     /// <summary>An UNLOAD statement's parts: the query, the S3 prefix and the WITH properties (lower-case keys).</summary>
     public sealed record Unload(string Query, string TargetUri, IReadOnlyDictionary<string, string> Properties)
     {
         public string Format => Properties.GetValueOrDefault("format", "PARQUET").ToUpperInvariant();
+        /// <summary>The partition column: Athena writes one <c>{column}={value}/</c> folder per value, without the column in the files.</summary>
+        public string? PartitionedBy => Properties.GetValueOrDefault("partitioned_by");
         public string Compression => Properties.GetValueOrDefault("compression", Format == "TEXTFILE" ? "gzip" : "snappy").ToLowerInvariant();
 
         /// <summary>The single local file COPY writes under the target prefix.</summary>
@@ -64,6 +70,8 @@ public static partial class TrinoToDuckDb
         if (!m.Success) return null;
         var properties = PropertyPattern().Matches(m.Groups["props"].Value)
             .ToDictionary(p => p.Groups["key"].Value.ToLowerInvariant(), p => p.Groups["value"].Value);
+        if (PartitionedByPattern().Match(m.Groups["props"].Value) is { Success: true } partitioned)
+            properties["partitioned_by"] = partitioned.Groups["column"].Value;
         return new Unload(m.Groups["query"].Value, m.Groups["target"].Value, properties);
     }
 

@@ -40,6 +40,7 @@ public static class LocalDefinition
             ["AthenaWorkGroup"] = WorkGroup,
             ["GlueDatabase"] = GlueDatabase,
             ["SageMakerRoleArn"] = $"arn:aws:iam::{LocalLayout.Account}:role/mlops-sagemaker-local",
+            ["SageMakerKmsKeyArn"] = $"arn:aws:kms:{LocalLayout.Region}:{LocalLayout.Account}:key/00000000-0000-4000-8000-000000000000",
             ["ModelPackageGroupName"] = modelPackageGroup,
             ["NotificationTopicArn"] = $"arn:aws:sns:{LocalLayout.Region}:{LocalLayout.Account}:mlops-notifications",
             ["EndpointName"] = "mlops-local-endpoint",

@@ -44,6 +44,7 @@ public static class RunReport
             ["modelPackageArn"] = (string?)execution.Output?["modelPackageArn"],
             ["mlflow"] = execution.Output?["mlflow"]?.DeepClone(),
             ["statesEntered"] = execution.StatesEntered.Count,
+            ["costEstimate"] = run?["costEstimate"]?.DeepClone(),
             ["cost"] = new JsonObject
             {
                 ["stateTransitions"] = result.Cost.StateTransitions,
@@ -94,6 +95,17 @@ public static class RunReport
         var started = result.Execution.History.Count > 0 ? result.Execution.History[0].Timestamp : DateTimeOffset.MinValue;
         foreach (var (state, entered, duration, failed) in result.Execution.StateDurations())
             md.AppendLine($"| {state}{(failed ? " (failed)" : "")} | {(entered - started).TotalSeconds:0.0} | {duration.TotalSeconds:0.00} |");
+        if (s["costEstimate"] is JsonObject estimate)
+        {
+            // PrepareRun's estimate, the one the cloud run logs and notifies before training starts.
+            md.AppendLine().AppendLine("## What this run may cost in the cloud (estimated before training)").AppendLine();
+            md.AppendLine($"- SageMaker training: {estimate["trainingJobs"]} job(s) × {estimate["instancesPerJob"]} × {estimate["instanceType"]}, " +
+                          $"at most {Number2(estimate["maxInstanceHours"])} instance-hours = ${Number2(estimate["trainingOnDemandUsd"])} on-demand" +
+                          ((bool?)estimate["spot"] == true ? $" (managed spot: up to ${Number2(estimate["spotDiscountUpToUsd"])} less)" : ""));
+            md.AppendLine($"- Athena: {estimate["athenaQueries"]} queries, about {(long?)estimate["athenaBytesScanned"] / 1e6:#,0} MB scanned = ${Number4(estimate["athenaUsd"])}");
+            md.AppendLine($"- Orchestration: up to {estimate["stateTransitions"]} state transitions and {estimate["lambdaRequests"]} Lambda requests = ${Number4(estimate["orchestrationUsd"])}");
+            md.AppendLine($"- Total at most ${Number2(estimate["totalUsd"])} (us-east-1 list prices; batch transform and storage not included)");
+        }
         var c = result.Cost;
         md.AppendLine().AppendLine("## What orchestrating this run would cost in the cloud").AppendLine();
         md.AppendLine($"- {c.StateTransitions} state transitions × ${CostEstimate.PricePerThousandTransitions}/1,000 = ${c.StepFunctionsUsd:0.00000}");
@@ -101,6 +113,9 @@ public static class RunReport
         md.AppendLine($"- Total orchestration: ${c.TotalUsd:0.0000} (us-east-1 list prices; SageMaker and Athena compute not included)");
         return md.ToString();
     }
+
+    private static string Number2(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("#,0.00", CultureInfo.InvariantCulture) : "—";
+    private static string Number4(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("0.0000", CultureInfo.InvariantCulture) : "—";
 
     private static string Number(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("#,0.0", CultureInfo.InvariantCulture) : "—";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.Storage;
@@ -23,11 +24,12 @@ public sealed class RunPreparationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private RunPreparation Preparation(JsonObject? deployment = null) =>
-        new(new RunPreparationSettings("raw-bucket", "incoming/", "current", "work-bucket", "artifact-bucket", deployment), _store);
+    private RunPreparation Preparation(JsonObject? deployment = null, CostGuardrails? guardrails = null, string? namePrefix = null) =>
+        new(new RunPreparationSettings("raw-bucket", "incoming/", "current", "work-bucket", "artifact-bucket", deployment, Guardrails: guardrails, NamePrefix: namePrefix), _store);
 
-    private Task<RunRequest> PrepareAsync(string eventJson, string name = "run-42", string arn = ExecutionArn, JsonObject? deployment = null) =>
-        Preparation(deployment).PrepareAsync(new PrepareRunInput(JsonDocument.Parse(eventJson).RootElement, name, arn, DateTimeOffset.Parse("2026-11-27T06:00:00Z")));
+    private Task<RunRequest> PrepareAsync(string eventJson, string name = "run-42", string arn = ExecutionArn, JsonObject? deployment = null,
+        CostGuardrails? guardrails = null, string? namePrefix = null) =>
+        Preparation(deployment, guardrails, namePrefix).PrepareAsync(new PrepareRunInput(JsonDocument.Parse(eventJson).RootElement, name, arn, DateTimeOffset.Parse("2026-11-27T06:00:00Z")));
 
     private const string ScheduledEvent = """
         {"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events",
@@ -182,5 +184,64 @@ public sealed class RunPreparationTests : IDisposable
         for (var i = 0; i < 20; i++) File.WriteAllText(Path.Combine(_root, "raw-bucket", "incoming", "current", "sales", $"part-{i}.csv"), "x");
         var error = await Assert.ThrowsAsync<InvalidRunRequest>(() => PrepareAsync("{}"));
         Assert.Contains("24 objects", error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"tuning.maxJobs": 500, "tuning.maxParallelJobs": 100}""", "tuning.maxJobs: 500 exceeds the deployment's cap guardrails.maxTuningJobs (50)")]
+    [InlineData("""{"training": {"instanceCount": 20}}""", "training.instanceCount: 20 exceeds the deployment's cap guardrails.maxInstanceCount (4)")]
+    [InlineData("""{"training.maxRuntimeSeconds": 432000, "training.maxWaitSeconds": 432000}""", "training.maxRuntimeSeconds: 432000 exceeds the deployment's cap guardrails.maxRuntimeSeconds (14400)")]
+    [InlineData("""{"training.instanceType": "ml.p4d.24xlarge"}""", "training.instanceType: 'ml.p4d.24xlarge' is not allowed by the deployment's cap guardrails.allowedInstanceTypes")]
+    public async Task A_run_override_over_a_cost_cap_is_an_invalid_run_request_naming_the_cap(string overrides, string expected)
+    {
+        var error = await Assert.ThrowsAsync<InvalidRunRequest>(() => PrepareAsync($$"""{"overrides": {{overrides}}}"""));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public async Task Caps_are_the_deployments_and_a_raised_cap_admits_the_override()
+    {
+        var run = await PrepareAsync("""{"overrides": {"tuning.maxJobs": 80}}""", guardrails: new CostGuardrails { MaxTuningJobs = 100 });
+        Assert.Equal(80, run.Config.Tuning.MaxJobs);
+        await Assert.ThrowsAsync<InvalidConfiguration>(() => PrepareAsync("{}", deployment: new JsonObject { ["tuning.maxJobs"] = 80 }));
+    }
+
+    [Fact]
+    public async Task A_nested_manifest_is_ignored_not_failed()
+    {
+        var error = await Assert.ThrowsAsync<UploadIgnored>(() => PrepareAsync(S3Event("incoming/2026-11-27/sales/manifest.json")));
+        Assert.Contains("inside a batch folder", error.Message);
+        Assert.Contains("no run started", error.Message);
+        // A marker outside the convention in any other way is still a bad request.
+        await Assert.ThrowsAsync<InvalidRunRequest>(() => PrepareAsync(S3Event("incoming/2026-11-27/sales/data.csv")));
+    }
+
+    [Fact]
+    public async Task The_run_works_on_its_own_copy_of_the_fingerprinted_objects()
+    {
+        var run = await PrepareAsync(S3Event("incoming/2026-11-27/manifest.json"));
+
+        Assert.Equal("s3://work-bucket/runs/run-42/input/", run.Output.InputUri);
+        foreach (var source in run.Data.Objects)
+        {
+            var copy = run.InputOf(source);
+            Assert.Equal("work-bucket", copy.Bucket);
+            Assert.Equal("runs/run-42/input/" + source.Key["incoming/2026-11-27/".Length..], copy.Key);
+            Assert.Equal(File.ReadAllText(Path.Combine(_root, "raw-bucket", source.Key)), File.ReadAllText(_store.PathOf(copy)));
+        }
+
+        // Overwriting the upload afterwards changes nothing the run reads.
+        var sales = Path.Combine(_root, "raw-bucket", "incoming", "2026-11-27", "sales", "sales data-set.csv");
+        File.WriteAllText(sales, "overwritten");
+        Assert.Equal("2026-11-27/sales/sales data-set.csv", File.ReadAllText(_store.PathOf(run.InputOf(run.Data.Objects.Single(o => o.Key.EndsWith("sales data-set.csv", StringComparison.Ordinal))))));
+    }
+
+    [Fact]
+    public async Task The_run_carries_its_cost_estimate_and_names_jobs_after_the_deployment()
+    {
+        var run = await PrepareAsync("{}", namePrefix: "mlops");
+        Assert.NotNull(run.CostEstimate);
+        Assert.Equal(20, run.CostEstimate!.TrainingJobs);
+        Assert.Equal(8 * 10_000_000L, run.CostEstimate.AthenaBytesScanned); // a tiny batch: Athena's minimum per query
+        Assert.StartsWith("mlops-tune-run-42-", run.SageMaker.JobNames.Tuning);
     }
 }

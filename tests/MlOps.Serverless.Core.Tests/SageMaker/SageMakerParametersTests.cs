@@ -95,4 +95,28 @@ public sealed class SageMakerParametersTests
         Assert.Equal(a, JobNames.For("weekly-2026-11-27", first));
         Assert.StartsWith("tune-weekly-2026-", a.Tuning); // 26 characters: 32 less the attempt suffix
     }
+
+    [Theory]
+    [InlineData(1, "FullyReplicated")]
+    [InlineData(2, "ShardedByS3Key")]
+    [InlineData(4, "ShardedByS3Key")]
+    public void Training_channels_are_sharded_across_instances_beyond_one(int instances, string distribution)
+    {
+        var config = PipelineConfiguration.Defaults with { Training = PipelineConfiguration.Defaults.Training with { InstanceCount = instances } };
+        Assert.Equal(distribution, SageMakerParameters.From(config, "us-east-1", "r").DataDistribution);
+    }
+
+    [Fact]
+    public void A_deployment_prefix_leads_every_name_within_the_limits()
+    {
+        var names = JobNames.For("a-long-execution-name-started-by-eventbridge_0123456789", "arn:x", "team-forecasting");
+        foreach (var name in new[] { names.Tuning, names.Training, names.Model, names.Transform, names.Forecast, names.EndpointConfig })
+        {
+            Assert.StartsWith("team-forecasting-", name);
+            Assert.Matches("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", name);
+        }
+        Assert.StartsWith("team-forecasting-tune-", names.Tuning);
+        Assert.InRange(names.Tuning.Length, 1, 32);
+        Assert.StartsWith("team-forecasting-epc-", names.EndpointConfig);
+    }
 }

@@ -58,7 +58,7 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.True(result.Execution.Succeeded, $"{result.Execution.Error}: {result.Execution.Cause}");
         Assert.Equal("promoted", (string?)result.Execution.Output!["outcome"]);
         var path = result.Execution.StatesEntered.Where(s => !s.StartsWith("Split", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["PrepareRun", "QualityQuery", "QualityResults", "QualityVerdict", "BuildFeatures", "TuningEnabled", "TuneHyperparameters",
+        Assert.Equal(["PrepareRun", "QualityQuery", "QualityResults", "QualityVerdict", "BuildFeatures", "NotifyCostEstimate", "TuningEnabled", "TuneHyperparameters",
             "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult", "LogTraining", "CreateModel", "PredictTestPeriod",
             "EvaluationQuery", "EvaluationResults", "FindChampion", "HasChampion", "NoChampion", "EvaluationGate", "LogEvaluation",
             "PromoteOrReject", "RegisterModelPackage", "LogPromotion", "BatchPredictionsEnabled", "PredictForecastWeeks",
@@ -77,6 +77,11 @@ public sealed class LocalWorkflowTests : IDisposable
         var report = File.ReadAllText(RunFile(result, "report.md"));
         Assert.Contains("| WMAE |", report);
         Assert.Contains("state transitions", report);
+        Assert.Contains("## What this run may cost in the cloud (estimated before training)", report);
+        Assert.Contains("- SageMaker training: 4 job(s) × 1 × ml.m5.xlarge, at most 4.00 instance-hours = $0.92 on-demand (managed spot: up to $0.83 less)", report);
+        Assert.Contains("Run e2e-first starts training. Estimated cost at most $0.92", File.ReadAllText(RunFile(result, "notifications.jsonl")));
+        Assert.True(result.Cost.StateTransitions <= Core.Costs.RunCostEstimate.MaxStateTransitions,
+            $"{result.Cost.StateTransitions} transitions: the estimate's ceiling is too low");
         Assert.Contains($"![Actual vs predicted, 4 largest series]({ForecastSection.SvgFile})", report);
         Assert.Equal(4, Regex.Matches(report, @"^\| Store \d+ · Dept \d+ \| \d+ \| \$[\d,]+ \| [\d,.]+ \| [\d,.]+ \| [\d.]+ \|$", RegexOptions.Multiline).Count);
         var chart = XDocument.Load(RunFile(result, ForecastSection.SvgFile));
@@ -99,6 +104,37 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.NotNull(second.Execution.Output!["gate"]!["champion"]);
     }
 
+    /// <summary>Overwrites the upload as soon as PrepareRun has finished (an upload re-sent during the run).</summary>
+    private sealed class OverwriteUploadAfterPrepareRun(ITaskHandler inner, string rawBatchFolder) : ITaskHandler
+    {
+        public async Task<JsonNode?> HandleAsync(TaskInvocation invocation, CancellationToken cancellationToken)
+        {
+            var result = await inner.HandleAsync(invocation, cancellationToken);
+            if (invocation.StateName == "PrepareRun")
+                foreach (var file in Directory.GetFiles(rawBatchFolder, "*.csv", SearchOption.AllDirectories))
+                    File.WriteAllText(file, "Store,Dept\n1,1\n"); // would fail every quality rule and the features query
+            return result;
+        }
+    }
+
+    [Fact]
+    public async Task Changing_the_upload_after_prepare_run_changes_nothing_in_the_run()
+    {
+        var result = await RunAsync("e2e-lineage", t => new OverwriteUploadAfterPrepareRun(t,
+            Path.Combine(_root, "s3", LocalLayout.RawBucket, "incoming", "e2e-lineage")));
+
+        Assert.True(result.Execution.Succeeded, $"{result.Execution.Error}: {result.Execution.Cause}");
+        Assert.Equal("promoted", (string?)result.Execution.Output!["outcome"]);
+        // What the run read is what it fingerprinted: its copy still has the uploaded bytes.
+        var inputs = JsonNode.Parse(File.ReadAllText(RunFile(result, "inputs.json")))!["files"]!.AsArray();
+        var copy = Path.Combine(_root, "s3", LocalLayout.WorkBucket, "runs", result.RunId, "input");
+        foreach (var file in inputs)
+        {
+            var copied = Directory.GetFiles(copy, Path.GetFileName((string)file!["key"]!), SearchOption.AllDirectories).Single();
+            Assert.Equal((string?)file["sha256"], Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(copied))));
+        }
+    }
+
     [Fact]
     public async Task Training_failure_ends_the_run_failed_notified_with_partial_outputs_kept()
     {
@@ -115,7 +151,7 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.False(File.Exists(RunFile(result, ForecastSection.SvgFile)));
         var outputs = Path.Combine(_root, "s3", LocalLayout.WorkBucket, "runs", result.RunId);
         Assert.True(File.Exists(Path.Combine(outputs, "quality", "report.json")));
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "train")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "train"), "*", SearchOption.AllDirectories));
     }
 
     [Fact]
