@@ -65,7 +65,7 @@ public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStag
     {
         foreach (var prefix in new[] { fixture.Run.Output.TrainUri, fixture.Run.Output.ValidationUri })
         {
-            var files = Directory.GetFiles(fixture.Workspace.PathOf(prefix));
+            var files = Directory.GetFiles(fixture.Workspace.PathOf(prefix), "*", SearchOption.AllDirectories); // shard=k/ folders
             Assert.NotEmpty(files);
             Assert.All(files, f => Assert.False(File.ReadAllBytes(f) is [0x1f, 0x8b, ..], $"{f} is gzip-compressed"));
         }

@@ -33,7 +33,7 @@ public sealed class ShardedSplitTests : IDisposable
             var root = _workspace.PathOf(uri);
             var folders = Directory.GetDirectories(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
             Assert.Equal(Enumerable.Range(0, instances).Select(k => $"shard={k}"), folders);
-            Assert.All(folders, f => Assert.NotEmpty(Directory.GetFiles(Path.Combine(root, f!), "*.csv.gz")));
+            Assert.All(folders, f => Assert.NotEmpty(Directory.GetFiles(Path.Combine(root, f!), "*.csv")));
             Assert.Empty(Directory.GetFiles(root)); // every file is in a shard folder
         }
         Assert.Equal(instances > 1 ? "ShardedByS3Key" : "FullyReplicated", run.SageMaker.DataDistribution);

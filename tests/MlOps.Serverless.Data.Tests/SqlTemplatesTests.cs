@@ -63,7 +63,7 @@ public class SqlTemplatesTests
     {
         var template = SqlTemplates.ForStatesFormat(SqlQuery.SplitTrain);
 
-        Assert.Equal("$.run.runId, $.run.output.trainUri", template.ArgumentPaths);
+        Assert.Equal("$.run.config.training.instanceCount, $.run.runId, $.run.output.trainUri", template.ArgumentPaths);
         Assert.Contains("run_id = \\'{}\\'", template.EscapedTemplate);
     }
 
@@ -83,9 +83,10 @@ public class SqlTemplatesTests
     {
         var columns = string.Join(", ", DataCatalog.FeatureColumns.Select(c => "\"" + c.Name + "\""));
 
-        // Train and validation: label, the instance weight (csv_weights=1), then the features.
-        Assert.Contains("SELECT label, weight, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitTrain, SqlTemplates.TokenValues(SampleRun())));
-        Assert.Contains("SELECT label, weight, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitValidation, SqlTemplates.TokenValues(SampleRun())));
+        // Train and validation: label, the instance weight (csv_weights=1), then the features (the shard is the partition
+        // column, which UNLOAD writes as the folder name, not into the files).
+        Assert.Contains("SELECT label, weight, " + columns + ", (", SqlTemplates.Render(SqlQuery.SplitTrain, SqlTemplates.TokenValues(SampleRun())));
+        Assert.Contains("SELECT label, weight, " + columns + ", (", SqlTemplates.Render(SqlQuery.SplitValidation, SqlTemplates.TokenValues(SampleRun())));
         Assert.Contains("SELECT record_id, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitTestFeatures, SqlTemplates.TokenValues(SampleRun())));
     }
 
