@@ -67,7 +67,8 @@ public sealed record OutputLocations(
     string EvaluationUri,
     string ReportsUri,
     string ModelArtifactsUri,
-    string CheckpointUri)
+    string CheckpointUri,
+    string ChampionPredictionsUri)
 {
     /// <summary>The layout under <c>s3://{workBucket}/runs/{runId}/</c> and <c>s3://{artifactBucket}/runs/{runId}/</c>.</summary>
     public static OutputLocations For(string workBucket, string artifactBucket, string runId)
@@ -79,6 +80,7 @@ public sealed record OutputLocations(
             Work("quality"), Work("features"), Work("train"), Work("validation"),
             Work("test-features"), Work("test-labels"), Work("forecast-features"),
             Work("predictions"), Work("forecast"), Work("evaluation"), Work("reports"),
-            $"s3://{artifactBucket}/{prefix}models/", $"s3://{artifactBucket}/{prefix}checkpoints/");
+            $"s3://{artifactBucket}/{prefix}models/", $"s3://{artifactBucket}/{prefix}checkpoints/",
+            Work("champion-predictions"));
     }
 }

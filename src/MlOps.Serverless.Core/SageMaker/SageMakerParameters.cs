@@ -78,15 +78,19 @@ public sealed record SageMakerParameters(
 /// jobs 32 characters, others 63, <c>[a-zA-Z0-9-]</c>), and unique per run through a hash suffix. SageMaker names
 /// are unique per account and region, not per state machine: hashing the execution ARN (which names the state
 /// machine) keeps two deployments' same-named executions apart, while a retried state still gets the same names.
+/// The champion's model and transform, which score the current champion on this run's test features, share the
+/// <c>model-</c> and <c>eval-</c> prefixes.
 /// </summary>
-public sealed record JobNames(string Tuning, string Training, string Model, string Transform, string Forecast, string EndpointConfig)
+public sealed record JobNames(string Tuning, string Training, string Model, string Transform, string Forecast, string EndpointConfig,
+    string ChampionModel, string ChampionTransform)
 {
     public static JobNames For(string runId, string? uniqueBy = null)
     {
         var hash = SageMakerNames.Hash(uniqueBy ?? runId);
         var slug = SageMakerNames.Slug(runId);
         string Name(string kind, int limit) => SageMakerNames.Compose(kind, slug, hash, limit);
-        return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63));
+        return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63),
+            Name("model-champion", 63), Name("eval-champion", 63));
     }
 }
 
