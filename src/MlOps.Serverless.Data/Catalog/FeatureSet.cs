@@ -15,13 +15,15 @@ public static class FeatureSet
     /// <summary>The definition placeholder (<c>${FeatureSetVersion}</c>) that carries <see cref="Version"/>.</summary>
     public const string Placeholder = "FeatureSetVersion";
 
-    private static readonly Lazy<string> Current = new(() =>
-    {
-        var definition = SqlTemplates.Compact(SqlTemplates.Source(SqlQuery.Features)) + "\n" +
-                         string.Join(",", DataCatalog.FeatureColumns.Select(c => $"{c.Name}:{c.Type}"));
-        return "fs-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(definition)))[..12];
-    });
+    private static readonly Lazy<string> Current = new(() => VersionOf(SqlTemplates.Source(SqlQuery.Features), DataCatalog.FeatureColumns));
 
-    /// <summary><c>fs-</c> and 12 hex digits of SHA-256 over the compacted features SQL and the column list.</summary>
+    /// <summary>The version of this build's features SQL and <see cref="DataCatalog.FeatureColumns"/>.</summary>
     public static string Version => Current.Value;
+
+    /// <summary><c>fs-</c> and 12 hex digits of SHA-256 over the compacted SQL and the columns' <c>name:type</c> in order.</summary>
+    public static string VersionOf(string featuresSql, IEnumerable<ColumnDefinition> columns)
+    {
+        var definition = SqlTemplates.Compact(featuresSql) + "\n" + string.Join(",", columns.Select(c => $"{c.Name}:{c.Type}"));
+        return "fs-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(definition)))[..12];
+    }
 }
