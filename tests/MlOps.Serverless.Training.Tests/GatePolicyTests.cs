@@ -60,7 +60,7 @@ public sealed class GatePolicyTests
         { "champion worse on its old weeks but better on the new is kept", SameRows("800", "700"), Scored(storedWmae: "2000"), 0, GateDecision.Reject,
             "does not beat the champion on the same 100 test rows: WMAE 800 is not below 700" },
         { "the stored WMAE is reported as history", SameRows("800", "850"), Scored(storedWmae: "500"), 0, GateDecision.Promote,
-            "history only: the champion's package recorded WMAE 500 on its own, earlier test weeks" },
+            "history only: the champion's package recorded WMAE 500 on the test weeks of the run that registered it" },
         { "stored WMAE in upper case is history", SameRows("800", "850"), Scored(extra: ("WMAE", "640")), 0, GateDecision.Promote, "recorded WMAE 640" },
         { "stored WMAE with a test: prefix is history", SameRows("800", "850"), Scored(extra: ("test:wmae", "641")), 0, GateDecision.Promote, "recorded WMAE 641" },
         { "feature set changed: not comparable, thresholds decide", Evaluation(), Unscored(Package(featureSet: "fs-aaaaaaaaaaaa", storedWmae: "1")), 0, GateDecision.Promote,

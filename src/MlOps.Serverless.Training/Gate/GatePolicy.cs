@@ -83,7 +83,7 @@ public sealed class GatePolicy(GateSettings settings)
                 : $"does not beat the champion {rows}: WMAE {F(wmae)} is not below {F(needed)} (champion WMAE {F(championWmae)} improved by {margin})");
         }
         if (championSummary?.StoredWmae is { } stored)
-            reasons.Add($"history only: the champion's package recorded WMAE {F(stored)} on its own, earlier test weeks");
+            reasons.Add($"history only: the champion's package recorded WMAE {F(stored)} on the test weeks of the run that registered it");
 
         var decision = passesThreshold && beatsChampion ? GateDecision.Promote : GateDecision.Reject;
         return new GateVerdict(decision, reasons, challenger, baseline, championSummary);
