@@ -166,24 +166,49 @@ public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStag
     }
 
     [Fact]
-    public async Task Evaluation_scores_predictions_on_the_weekly_sales_scale()
+    public async Task Evaluation_scores_challenger_champion_and_naive_on_the_same_rows_on_the_weekly_sales_scale()
     {
-        // Predictions equal to the naive value (in label units) must score exactly the naive metrics.
+        // Challenger predictions equal to the naive value (in label units) must score exactly the naive metrics.
         var labels = Rows(o => o.TestLabelsUri);
         var predictions = fixture.Workspace.PathOf(fixture.Run.Output.PredictionsUri + "test_features.csv.gz.out");
         Directory.CreateDirectory(Path.GetDirectoryName(predictions)!);
-        await File.WriteAllLinesAsync(predictions, labels.Select(l =>
-            $"{l[0]},{(double.Parse(l[3], CultureInfo.InvariantCulture) / double.Parse(l[4], CultureInfo.InvariantCulture)).ToString("R", CultureInfo.InvariantCulture)}"));
+        static double D(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+        static string R(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        await File.WriteAllLinesAsync(predictions, labels.Select(l => $"{l[0]},{R(D(l[3]) / D(l[4]))}"));
 
-        var results = await fixture.Workspace.Stages.ResultsAsync(await fixture.Workspace.Stages.QueryAsync(SqlQuery.Evaluation, fixture.Run));
+        async Task<Dictionary<string, string?>> EvaluateAsync()
+        {
+            var results = await fixture.Workspace.Stages.ResultsAsync(await fixture.Workspace.Stages.QueryAsync(SqlQuery.Evaluation, fixture.Run));
+            var header = results.Rows[0].Data.Select(d => d.VarCharValue!).ToList();
+            Assert.Equal(["wmae", "rmse", "mae", "naive_wmae", "naive_rmse", "naive_mae", "rows", "champion_wmae", "champion_rmse", "champion_mae", "champion_rows"], header);
+            return header.Zip(results.Rows[1].Data, (name, cell) => (name, cell.VarCharValue)).ToDictionary(p => p.name, p => p.VarCharValue);
+        }
 
-        var header = results.Rows[0].Data.Select(d => d.VarCharValue).ToList();
-        Assert.Equal(["wmae", "rmse", "mae", "naive_wmae", "naive_rmse", "naive_mae", "rows"], header);
-        var values = results.Rows[1].Data.Select(d => double.Parse(d.VarCharValue!, CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(values[3], values[0], 6);
-        Assert.Equal(values[4], values[1], 6);
-        Assert.Equal(labels.Count, (int)values[6]);
-        Assert.True(values[3] > 0);
+        // No champion scored: its metrics are NULL, and it covered no rows.
+        var alone = await EvaluateAsync();
+        Assert.Equal(D(alone["naive_wmae"]!), D(alone["wmae"]!), 6);
+        Assert.Equal(D(alone["naive_rmse"]!), D(alone["rmse"]!), 6);
+        Assert.Equal(labels.Count, int.Parse(alone["rows"]!, CultureInfo.InvariantCulture));
+        Assert.True(D(alone["naive_wmae"]!) > 0);
+        Assert.Equal((null, null, "0"), (alone["champion_wmae"], alone["champion_mae"], alone["champion_rows"]));
+
+        // A champion that predicted only some of the rows gets no figures: they would not be the same rows.
+        var champion = fixture.Workspace.PathOf(fixture.Run.Output.ChampionPredictionsUri + "test_features.csv.gz.out");
+        Directory.CreateDirectory(Path.GetDirectoryName(champion)!);
+        await File.WriteAllLinesAsync(champion, labels.Skip(1).Select(l => $"{l[0]},{R(D(l[1]) / D(l[4]))}"));
+        var partial = await EvaluateAsync();
+        Assert.Equal((labels.Count - 1).ToString(CultureInfo.InvariantCulture), partial["champion_rows"]);
+        Assert.Null(partial["champion_wmae"]);
+
+        // A champion that predicted every row exactly (actual / scale) scores 0 on those rows; the challenger's figures do not move.
+        await File.WriteAllLinesAsync(champion, labels.Select(l => $"{l[0]},{R(D(l[1]) / D(l[4]))}"));
+        var both = await EvaluateAsync();
+        Assert.Equal(labels.Count.ToString(CultureInfo.InvariantCulture), both["champion_rows"]);
+        Assert.Equal(0, D(both["champion_wmae"]!), 3);
+        Assert.Equal(0, D(both["champion_rmse"]!), 3);
+        Assert.Equal(alone["wmae"], both["wmae"]);
+        Assert.Equal(alone["rows"], both["rows"]);
+        File.Delete(champion);
     }
 }
 

@@ -13,7 +13,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::Events::Rule", 3)] // schedule, upload, run failed
     [InlineData("AWS::SQS::Queue", 2)]
     [InlineData("AWS::Glue::Database", 1)]
-    [InlineData("AWS::Glue::Table", 6)]
+    [InlineData("AWS::Glue::Table", 7)]
     [InlineData("AWS::Athena::WorkGroup", 1)]
     [InlineData("AWS::SageMaker::ModelPackageGroup", 1)]
     [InlineData("AWS::SNS::Topic", 1)]
@@ -146,6 +146,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("features", "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")]
     [InlineData("test_labels", "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")]
     [InlineData("predictions", "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")]
+    [InlineData("champion_predictions", "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")]
     public void Run_tables_live_in_the_work_bucket_projected_by_run_id(string name, string serde)
     {
         var input = Table(name);

@@ -152,6 +152,31 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Evaluation_logs_challenger_champion_and_naive_on_the_same_rows_with_the_row_counts()
+    {
+        using var client = Samples.Client(_server.BaseUri);
+        var logger = new TrainingRunLogger(client);
+        var run = Samples.Run();
+        var training = await logger.LogAsync(Samples.Training(run));
+        // The gate's champion summary: same-rows metrics, the stored figure as history, and non-numeric facts.
+        var champion = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(
+            """{"modelPackageArn":"arn:aws:sagemaker:us-east-1:1:model-package/g/1","comparable":true,"wmae":1450.25,"rmse":2200,"mae":1300,"rows":1000,"storedWmae":1390.5,"featureSetVersion":"fs-0123456789ab"}""")!;
+        var evaluation = new EvaluationResult("reject", ["does not beat the champion on the same 1000 test rows"],
+            new Dictionary<string, JsonElement> { ["wmae"] = Number(1500), ["rows"] = Number(1000) },
+            new Dictionary<string, JsonElement> { ["wmae"] = Number(1851) }, champion);
+        await logger.LogAsync(new MlflowLoggingInput(MlflowLoggingAction.Evaluation, run, Evaluation: evaluation));
+
+        var metrics = _server.Runs[training.ParentRunId!].Metrics;
+        Assert.Contains(metrics, m => m.Key == "test_wmae" && m.Value == 1500);
+        Assert.Contains(metrics, m => m.Key == "test_rows" && m.Value == 1000);
+        Assert.Contains(metrics, m => m.Key == "champion_wmae" && m.Value == 1450.25);
+        Assert.Contains(metrics, m => m.Key == "champion_rows" && m.Value == 1000);
+        Assert.Contains(metrics, m => m.Key == "champion_storedWmae" && m.Value == 1390.5);
+        Assert.Contains(metrics, m => m.Key == "baseline_wmae" && m.Value == 1851);
+        Assert.DoesNotContain(metrics, m => m.Key is "champion_comparable" or "champion_featureSetVersion");
+    }
+
+    [Fact]
     public async Task Evaluation_without_a_logged_training_is_resource_not_found()
     {
         using var client = Samples.Client(_server.BaseUri);

@@ -35,13 +35,14 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
 
     private static Path PathOf(string state) => state switch
     {
-        "DescribeChampion" => SecondRun,
+        "DescribeChampion" or "CreateChampionModel" or "PredictChampionTestPeriod" => SecondRun,
         "TrainSingleModel" or "NotifyRejected" => Reject,
         _ => Promote,
     };
 
     private static readonly HashSet<string> MlflowStates = ["LogTraining", "LogEvaluation", "LogPromotion"];
     private static readonly HashSet<string> OutcomeNotifications = ["NotifyPromoted", "NotifyRejected"];
+    private static readonly HashSet<string> ChampionScoringStates = ["CreateChampionModel", "PredictChampionTestPeriod"];
 
     public static TheoryData<string> EveryTaskState() => new(WorkflowStates.TaskStates().Select(s => s.Name));
 
@@ -150,6 +151,14 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
             Assert.True(execution.Succeeded, $"{execution.Error}: {execution.Cause}");
             Assert.Equal(state == "NotifyPromoted" ? "promoted" : "rejected", (string?)execution.Output!["outcome"]);
             Assert.Equal("", Notifications(result));
+        }
+        else if (ChampionScoringStates.Contains(state))
+        {
+            // A champion that cannot be scored is "not comparable", never a failed run.
+            Assert.True(execution.Succeeded, $"{execution.Error}: {execution.Cause}");
+            Assert.Contains("ChampionNotScored", execution.StatesEntered);
+            Assert.False((bool)execution.Output!["gate"]!["champion"]!["comparable"]!);
+            Assert.Contains(cause, (string?)execution.Output["gate"]!["champion"]!["reason"]);
         }
         else
         {

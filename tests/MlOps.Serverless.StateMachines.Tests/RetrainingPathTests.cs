@@ -49,7 +49,9 @@ public sealed class RetrainingPathTests
             .Returns("EvaluationQuery", Query("q-evaluation"))
             .Returns("EvaluationResults", """{"ResultSet":{"Rows":[{"Data":[{"VarCharValue":"wmae"}]},{"Data":[{"VarCharValue":"1400.5"}]}]}}""")
             .Returns("FindChampion", """{"ModelPackageSummaryList":[]}""")
-            .Returns("DescribeChampion", """{"ModelPackageArn":"arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/1","CustomerMetadataProperties":{"wmae":"1500"}}""")
+            .Returns("DescribeChampion", ChampionPackage())
+            .Returns("CreateChampionModel", """{"ModelArn":"arn:aws:sagemaker:us-east-1:123456789012:model/model-champion-test-run"}""")
+            .Returns("PredictChampionTestPeriod", """{"TransformJobName":"eval-champion-test-run-1a2b3c4d","TransformJobStatus":"Completed"}""")
             .Returns("EvaluationGate", _ => ScriptedTasks.LambdaResponse(JsonNode.Parse($$$"""
                 {"decision":"{{{decision}}}","reasons":["WMAE 1,400.5 <= 0.9 x naive 1,851.0"],"summary":"challenger WMAE 1,400.5 vs naive 1,851.0",
                  "evaluationReportUri":"s3://work/runs/test-run/evaluation/evaluation.json","modelPackageProperties":{"wmae":"1400.5"}}
@@ -68,7 +70,7 @@ public sealed class RetrainingPathTests
     private static Task<ExecutionResult> RunAsync(ScriptedTasks script, string input = "{}") =>
         TestDefinition.Runner().RunAsync(
             new ExecutionRequest(TestDefinition.Substituted(), JsonNode.Parse(input), "test-run",
-                RetryIntervalOverridesMs: new Dictionary<string, int> { ["PrepareRun"] = 0, ["QualityVerdict"] = 0, ["LogTraining"] = 0, ["EvaluationGate"] = 0 }),
+                RetryIntervalOverridesMs: new Dictionary<string, int> { ["PrepareRun"] = 0, ["QualityVerdict"] = 0, ["LogTraining"] = 0, ["EvaluationGate"] = 0, ["PredictChampionTestPeriod"] = 0 }),
             script);
 
     private static List<string> Sequential(ExecutionResult result) =>
@@ -82,7 +84,7 @@ public sealed class RetrainingPathTests
 
         Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
         Assert.Equal([.. HappyPrefix, "NotifyCostEstimate", "TuningEnabled", "TuneHyperparameters", "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult",
-            "LogTraining", "CreateModel", "PredictTestPeriod", "EvaluationQuery", "EvaluationResults", "FindChampion", "HasChampion", "NoChampion",
+            "LogTraining", "CreateModel", "PredictTestPeriod", "FindChampion", "HasChampion", "NoChampion", "EvaluationQuery", "EvaluationResults",
             "EvaluationGate", "LogEvaluation", "PromoteOrReject", "RegisterModelPackage", "LogPromotion", "BatchPredictionsEnabled",
             "PredictForecastWeeks", "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], Sequential(result));
         Assert.Equal("promoted", (string?)result.Output!["outcome"]);
@@ -242,17 +244,130 @@ public sealed class RetrainingPathTests
         Assert.NotNull(config["ParameterRanges"]!["ContinuousParameterRanges"]);
     }
 
-    [Fact]
-    public async Task Existing_champion_is_described_and_handed_to_the_gate()
+    private const string ChampionArn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/1";
+    private const string ChampionModelData = "s3://artifacts/runs/old-run/models/tune-old-001/output/model.tar.gz";
+
+    /// <summary>DescribeModelPackage's response for the champion (CustomerMetadataProperties and InferenceSpecification are optional in AWS's model).</summary>
+    private static string ChampionPackage(string? featureSet = TestDefinition.FeatureSetVersion, bool metadata = true, bool model = true)
     {
-        var script = (await HappyScriptAsync()).Returns("FindChampion",
-            """{"ModelPackageSummaryList":[{"ModelPackageArn":"arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/1"}]}""");
+        var package = new JsonObject { ["ModelPackageArn"] = ChampionArn, ["ModelPackageStatus"] = "Completed", ["CreationTime"] = "2026-11-20T06:00:00Z" };
+        if (metadata)
+        {
+            var properties = new JsonObject { ["wmae"] = "1500" };
+            if (featureSet is not null) properties["featureSetVersion"] = featureSet;
+            package["CustomerMetadataProperties"] = properties;
+        }
+        if (model)
+            package["InferenceSpecification"] = new JsonObject
+            {
+                ["Containers"] = new JsonArray(new JsonObject { ["Image"] = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", ["ModelDataUrl"] = ChampionModelData }),
+                ["SupportedContentTypes"] = new JsonArray("text/csv"),
+            };
+        return package.ToJsonString();
+    }
+
+    private static async Task<ScriptedTasks> ChampionScriptAsync(string? package = null) =>
+        (await HappyScriptAsync())
+            .Returns("FindChampion", $$$"""{"ModelPackageSummaryList":[{"ModelPackageArn":"{{{ChampionArn}}}"}]}""")
+            .Returns("DescribeChampion", package ?? ChampionPackage());
+
+    private static readonly string[] ChampionScored =
+    [
+        "PredictTestPeriod", "FindChampion", "HasChampion", "DescribeChampion", "ChampionScorable", "ChampionFeatureSetMatches",
+        "CreateChampionModel", "PredictChampionTestPeriod", "EvaluationQuery", "EvaluationResults", "EvaluationGate",
+    ];
+
+    [Fact]
+    public async Task Champion_of_this_feature_set_is_scored_on_the_same_test_features_before_the_one_evaluation()
+    {
+        var script = await ChampionScriptAsync();
         var result = await RunAsync(script);
 
-        Assert.Contains("DescribeChampion", result.StatesEntered);
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        var path = Sequential(result);
+        Assert.Equal(ChampionScored, path.Skip(path.IndexOf("PredictTestPeriod")).Take(ChampionScored.Length));
+
+        var model = script.InputOf("CreateChampionModel")!;
+        Assert.Equal(ChampionModelData, (string?)model["PrimaryContainer"]!["ModelDataUrl"]);
+        Assert.Equal("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", (string?)model["PrimaryContainer"]!["Image"]);
+        Assert.StartsWith("model-champion-test-run-", (string?)model["ModelName"]);
+        Assert.Equal("arn:aws:iam::123456789012:role/mlops-sagemaker", (string?)model["ExecutionRoleArn"]);
+
+        var challenger = script.InputOf("PredictTestPeriod")!;
+        var champion = script.InputOf("PredictChampionTestPeriod")!;
+        Assert.Equal((string?)model["ModelName"], (string?)champion["ModelName"]);
+        Assert.StartsWith("eval-champion-test-run-", (string?)champion["TransformJobName"]);
+        Assert.Equal(challenger["TransformInput"]!.ToJsonString(), champion["TransformInput"]!.ToJsonString());
+        Assert.Equal(challenger["DataProcessing"]!.ToJsonString(), champion["DataProcessing"]!.ToJsonString());
+        Assert.Equal("s3://work/runs/test-run/predictions/", (string?)challenger["TransformOutput"]!["S3OutputPath"]);
+        Assert.Equal("s3://work/runs/test-run/champion-predictions/", (string?)champion["TransformOutput"]!["S3OutputPath"]);
+
+        var gate = script.InputOf("EvaluationGate")!["Payload"]!;
+        Assert.Equal(TestDefinition.FeatureSetVersion, (string?)gate["featureSetVersion"]);
+        Assert.True((bool)gate["champion"]!["found"]!);
+        Assert.Equal(ChampionArn, (string?)gate["champion"]!["modelPackageArn"]);
+        Assert.Equal("1500", (string?)gate["champion"]!["package"]!["CustomerMetadataProperties"]!["wmae"]);
+        Assert.Equal("scored", (string?)gate["champion"]!["scoring"]!["status"]);
+        Assert.Equal("eval-champion-test-run-1a2b3c4d", (string?)gate["champion"]!["scoring"]!["transformJobName"]);
+    }
+
+    [Fact]
+    public async Task Champion_of_another_feature_set_is_not_scored_and_the_gate_still_decides()
+    {
+        var script = await ChampionScriptAsync(ChampionPackage(featureSet: "fs-aaaaaaaaaaaa"));
+        var result = await RunAsync(script);
+
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        Assert.Equal(["DescribeChampion", "ChampionScorable", "ChampionFeatureSetMatches", "EvaluationQuery"],
+            Sequential(result).SkipWhile(s => s != "DescribeChampion").Take(4));
+        Assert.Equal(0, script.CallsTo("CreateChampionModel"));
+        Assert.Equal(0, script.CallsTo("PredictChampionTestPeriod"));
         var champion = script.InputOf("EvaluationGate")!["Payload"]!["champion"]!;
-        Assert.True((bool)champion["found"]!);
-        Assert.Equal("1500", (string?)champion["customerMetadataProperties"]!["wmae"]);
+        Assert.Equal("fs-aaaaaaaaaaaa", (string?)champion["package"]!["CustomerMetadataProperties"]!["featureSetVersion"]);
+        Assert.Null(champion["scoring"]);
+    }
+
+    [Theory]
+    [InlineData("no metadata", false, true)]
+    [InlineData("no feature set", true, true)]
+    [InlineData("no model", true, false)]
+    public async Task Champion_package_without_optional_fields_is_described_without_failing_and_not_scored(string name, bool metadata, bool model)
+    {
+        var package = ChampionPackage(featureSet: name == "no feature set" ? null : TestDefinition.FeatureSetVersion, metadata: metadata, model: model);
+        var script = await ChampionScriptAsync(package);
+        var result = await RunAsync(script);
+
+        Assert.True(result.Succeeded, $"{name}: {result.Error}: {result.Cause}");
+        Assert.Equal(["DescribeChampion", "ChampionScorable", "EvaluationQuery"], Sequential(result).SkipWhile(s => s != "DescribeChampion").Take(3));
+        Assert.Equal(0, script.CallsTo("CreateChampionModel"));
+    }
+
+    [Theory]
+    [InlineData("CreateChampionModel", "SageMaker.ValidationException", "Could not find model data at s3://artifacts/runs/old-run/models/tune-old-001/output/model.tar.gz.")]
+    [InlineData("PredictChampionTestPeriod", "States.TaskFailed", """{"TransformJobStatus":"Failed","FailureReason":"ClientError: not a gzip-compressed tar archive"}""")]
+    public async Task Champion_that_cannot_be_scored_is_caught_and_the_run_goes_on_to_the_gate(string state, string error, string cause)
+    {
+        var script = (await ChampionScriptAsync()).Fails(state, error, cause);
+        var result = await RunAsync(script);
+
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        Assert.Equal(1, script.CallsTo(state));
+        Assert.Equal([state, "ChampionNotScored", "EvaluationQuery"], Sequential(result).SkipWhile(s => s != state).Take(3));
+        Assert.DoesNotContain("NotifyFailure", result.StatesEntered);
+        var scoring = script.InputOf("EvaluationGate")!["Payload"]!["champion"]!["scoring"]!;
+        Assert.Equal(("failed", error, cause), ((string?)scoring["status"], (string?)scoring["error"], (string?)scoring["cause"]));
+        Assert.Equal("promoted", (string?)result.Output!["outcome"]);
+    }
+
+    [Fact]
+    public async Task Throttled_champion_transform_is_retried_and_scored()
+    {
+        var script = (await ChampionScriptAsync()).Fails("PredictChampionTestPeriod", "SageMaker.ThrottlingException", "Rate exceeded", times: 1);
+        var result = await RunAsync(script);
+
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        Assert.Equal(2, script.CallsTo("PredictChampionTestPeriod"));
+        Assert.Equal("scored", (string?)script.InputOf("EvaluationGate")!["Payload"]!["champion"]!["scoring"]!["status"]);
     }
 
     [Fact]

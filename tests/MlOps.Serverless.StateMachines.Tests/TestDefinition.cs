@@ -9,6 +9,9 @@ namespace MlOps.Serverless.StateMachines.Tests;
 /// </summary>
 public static class TestDefinition
 {
+    /// <summary>The feature set version the definition is deployed with (<c>${FeatureSetVersion}</c>).</summary>
+    public const string FeatureSetVersion = "fs-0123456789ab";
+
     public static string Substituted()
     {
         var template = WorkflowDefinition.LoadTemplate();
@@ -22,6 +25,7 @@ public static class TestDefinition
         _ when placeholder.EndsWith("Sql", StringComparison.Ordinal) => $"SELECT \\'{placeholder}\\' AS query, \\'{{}}\\' AS run_id",
         _ when placeholder.EndsWith("FunctionArn", StringComparison.Ordinal) => $"arn:aws:lambda:us-east-1:123456789012:function:{placeholder[..^"FunctionArn".Length]}",
         "SageMakerRoleArn" => "arn:aws:iam::123456789012:role/mlops-sagemaker",
+        "FeatureSetVersion" => FeatureSetVersion,
         "NotificationTopicArn" => "arn:aws:sns:us-east-1:123456789012:mlops-notifications",
         _ => "mlops-" + placeholder.ToLowerInvariant(),
     };

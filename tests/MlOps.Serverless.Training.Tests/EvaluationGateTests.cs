@@ -28,8 +28,11 @@ public sealed class EvaluationGateTests : IDisposable
         ["ResultSetMetadata"] = new JsonObject { ["ColumnInfo"] = new JsonArray() },
     };
 
+    private const string FeatureSetVersion = "fs-0123456789ab";
+
     private static JsonObject Input(JsonObject evaluation, JsonObject champion, string runId = "run-1") => new()
     {
+        ["featureSetVersion"] = FeatureSetVersion,
         ["run"] = JsonSerializer.SerializeToNode(TestData.Run(new GateSettings { MaxWmaeRatioToNaive = 0.8 }, runId), Core.Json.CoreJsonContext.Default.RunRequest),
         ["evaluation"] = evaluation,
         ["champion"] = champion,
@@ -80,20 +83,74 @@ public sealed class EvaluationGateTests : IDisposable
         Assert.Equal("promote", report["decision"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Lambda_rejects_when_the_champion_is_better_and_quotes_both_numbers()
+    /// <summary>The champion as DescribeChampion and PredictChampionTestPeriod leave it at <c>$.champion</c>.</summary>
+    private static JsonObject ScoredChampion(string storedWmae) => new()
     {
-        var champion = new JsonObject
+        ["found"] = true,
+        ["modelPackageArn"] = "arn:aws:sagemaker:local:000000000000:model-package/retail/4",
+        ["package"] = new JsonObject
         {
-            ["found"] = true,
-            ["modelPackageArn"] = "arn:aws:sagemaker:local:000000000000:model-package/retail/4",
-            ["customerMetadataProperties"] = new JsonObject { ["wmae"] = "1300" },
-        };
-        var output = await HandleAsync(Input(ResultSet(GoodMetrics), champion));
+            ["ModelPackageArn"] = "arn:aws:sagemaker:local:000000000000:model-package/retail/4",
+            ["CreationTime"] = "2026-11-20T06:00:00.000Z",
+            ["CustomerMetadataProperties"] = new JsonObject { ["wmae"] = storedWmae, ["featureSetVersion"] = FeatureSetVersion },
+            ["InferenceSpecification"] = new JsonObject
+            {
+                ["Containers"] = new JsonArray(new JsonObject { ["Image"] = "xgboost:1.7-1", ["ModelDataUrl"] = "s3://artifacts/runs/old/models/m/output/model.tar.gz" }),
+            },
+        },
+        ["scoring"] = new JsonObject { ["status"] = "scored", ["transformJobName"] = "eval-champion-run-1" },
+    };
+
+    private static readonly (string, string?)[] ChampionSameRows = [("champion_wmae", "1300"), ("champion_rmse", "2900"), ("champion_mae", "1250"), ("champion_rows", "85000")];
+
+    [Fact]
+    public async Task Lambda_rejects_when_the_champion_is_better_on_the_same_rows_and_quotes_the_three_numbers()
+    {
+        var output = await HandleAsync(Input(ResultSet([.. GoodMetrics, .. ChampionSameRows]), ScoredChampion(storedWmae: "2000")));
 
         Assert.Equal("reject", output["decision"]!.GetValue<string>());
         Assert.Equal(1300, output["champion"]!["wmae"]!.GetValue<double>());
+        Assert.Equal(85000, output["champion"]!["rows"]!.GetValue<long>());
+        Assert.Equal(2000, output["champion"]!["storedWmae"]!.GetValue<double>());
         Assert.Contains(output["reasons"]!.AsArray(), r => r!.GetValue<string>().Contains("WMAE 1,400.5 is not below 1,300", StringComparison.Ordinal));
+        Assert.Equal("reject: WMAE on the same 85,000 test rows: challenger 1,400.5 vs champion 1,300 vs naive 1,851 " +
+                     "(the champion's stored WMAE on its own test weeks: 2,000)", output["summary"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Every_package_records_the_feature_set_it_was_trained_on()
+    {
+        var output = await HandleAsync(Input(ResultSet(GoodMetrics), new JsonObject { ["found"] = false }));
+
+        Assert.Equal(FeatureSetVersion, output["modelPackageProperties"]!["featureSetVersion"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Evaluation_report_holds_the_champion_on_the_same_rows_beside_its_stored_figure()
+    {
+        await HandleAsync(Input(ResultSet([.. GoodMetrics, .. ChampionSameRows]), ScoredChampion(storedWmae: "2000")));
+
+        var report = JsonNode.Parse(await TestData.ReadAsync(_store, "s3://work/runs/run-1/evaluation/evaluation.json"))!;
+        Assert.Equal(1300, report["champion"]!["wmae"]!.GetValue<double>());
+        Assert.Equal(2000, report["champion"]!["storedWmae"]!.GetValue<double>());
+        Assert.True(report["champion"]!["comparable"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task A_failed_champion_transform_is_not_comparable_and_the_run_goes_on()
+    {
+        var champion = ScoredChampion(storedWmae: "1");
+        champion["scoring"] = new JsonObject
+        {
+            ["status"] = "failed", ["error"] = "States.TaskFailed",
+            ["cause"] = """{"TransformJobStatus":"Failed","FailureReason":"ClientError: model.tar.gz is not a gzip-compressed tar archive"}""",
+        };
+        var output = await HandleAsync(Input(ResultSet(GoodMetrics), champion));
+
+        Assert.Equal("promote", output["decision"]!.GetValue<string>());
+        Assert.False(output["champion"]!["comparable"]!.GetValue<bool>());
+        Assert.Contains("champion not comparable (its model could not be scored on this run's test weeks (States.TaskFailed: ClientError: model.tar.gz is not a gzip-compressed tar archive))",
+            output["summary"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -128,10 +185,13 @@ public sealed class EvaluationGateTests : IDisposable
     [Fact]
     public void Gate_contracts_round_trip_through_the_source_generated_context()
     {
-        var output = new GateOutput(GateDecision.Reject, ["r"], new MetricSet(1, 2, 3, 4), new MetricSet(5, 6, 7), null,
+        var output = new GateOutput(GateDecision.Reject, ["r"], new MetricSet(1, 2, 3, 4), new MetricSet(5, 6, 7),
+            new ChampionSummary("arn", true, null, 8, 9, 10, 4, 11, "fs-1"),
             new Dictionary<string, string> { ["wmae"] = "1" }, "s3://b/k", "s");
         var json = JsonSerializer.Serialize(output, TrainingJsonContext.Default.GateOutput);
         Assert.Contains("\"decision\":\"reject\"", json, StringComparison.Ordinal);
-        Assert.Equal(output.Challenger, JsonSerializer.Deserialize(json, TrainingJsonContext.Default.GateOutput)!.Challenger);
+        var back = JsonSerializer.Deserialize(json, TrainingJsonContext.Default.GateOutput)!;
+        Assert.Equal(output.Challenger, back.Challenger);
+        Assert.Equal(output.Champion, back.Champion);
     }
 }

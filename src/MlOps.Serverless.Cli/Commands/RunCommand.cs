@@ -111,12 +111,14 @@ public static class RunCommand
         if (!ok) AnsiConsole.MarkupLineInterpolated($"[red]{result.Execution.Error}[/]: {result.Execution.Cause}");
         if (summary["gate"] is JsonObject gate)
         {
-            var table = new Table().AddColumns("metric", "challenger", "naive baseline", "ratio");
+            // All three on the same test rows; the champion's column is empty when there is none or it is not comparable.
+            var table = new Table().AddColumns("metric", "challenger", "naive baseline", "ratio", "champion");
             foreach (var metric in new[] { "wmae", "rmse", "mae" })
             {
                 var c = (double?)gate["challenger"]?[metric];
                 var b = (double?)gate["baseline"]?[metric];
-                table.AddRow(metric.ToUpperInvariant(), Format(c), Format(b), c is { } x && b is { } y && y != 0 ? (x / y).ToString("0.000", CultureInfo.InvariantCulture) : "—");
+                table.AddRow(metric.ToUpperInvariant(), Format(c), Format(b), c is { } x && b is { } y && y != 0 ? (x / y).ToString("0.000", CultureInfo.InvariantCulture) : "—",
+                    Format((double?)gate["champion"]?[metric]));
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"Gate: [bold]{gate["decision"]}[/] — {gate["summary"]}");
@@ -127,7 +129,7 @@ public static class RunCommand
         AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
         var cost = result.Cost;
         AnsiConsole.MarkupLineInterpolated(
-            $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}); prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s arm64, $0.20 per 1M requests (us-east-1)");
+            $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}), {cost.TransformJobs} batch transform jobs (SageMaker compute, not priced here); prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s arm64, $0.20 per 1M requests (us-east-1)");
     }
 
     private static void PrintMlflow(LocalRunResult result)

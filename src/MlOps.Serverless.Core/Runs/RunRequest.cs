@@ -74,7 +74,8 @@ public sealed record OutputLocations(
     string EvaluationUri,
     string ReportsUri,
     string ModelArtifactsUri,
-    string CheckpointUri)
+    string CheckpointUri,
+    string ChampionPredictionsUri)
 {
     /// <summary>The run's copy of the batch (<c>runs/{runId}/input/</c>), made by PrepareRun from the fingerprinted versions.</summary>
     public string InputUri => RunUri + "input/";
@@ -89,6 +90,7 @@ public sealed record OutputLocations(
             Work("quality"), Work("features"), Work("train"), Work("validation"),
             Work("test-features"), Work("test-labels"), Work("forecast-features"),
             Work("predictions"), Work("forecast"), Work("evaluation"), Work("reports"),
-            $"s3://{artifactBucket}/{prefix}models/", $"s3://{artifactBucket}/{prefix}checkpoints/");
+            $"s3://{artifactBucket}/{prefix}models/", $"s3://{artifactBucket}/{prefix}checkpoints/",
+            Work("champion-predictions"));
     }
 }

@@ -86,8 +86,11 @@ public sealed record SageMakerParameters(
 /// are unique per account and region, not per state machine: hashing the execution ARN (which names the state
 /// machine) keeps two deployments' same-named executions apart, while a retried state still gets the same names
 /// (a redriven one a new attempt suffix, see <see cref="AttemptSuffixLength"/>).
+/// The champion's model and transform, which score the current champion on this run's test features, share the
+/// <c>model-</c> and <c>eval-</c> prefixes.
 /// </summary>
-public sealed record JobNames(string Tuning, string Training, string Model, string Transform, string Forecast, string EndpointConfig)
+public sealed record JobNames(string Tuning, string Training, string Model, string Transform, string Forecast, string EndpointConfig,
+    string ChampionModel, string ChampionTransform)
 {
     /// <summary>
     /// Room left for the attempt suffix the definition appends (<c>-r{$$.Execution.RedriveCount}</c>, at most
@@ -117,7 +120,8 @@ public sealed record JobNames(string Tuning, string Training, string Model, stri
         var hash = SageMakerNames.Hash(uniqueBy ?? runId);
         var slug = SageMakerNames.Slug(runId);
         string Name(string kind, int limit) => SageMakerNames.Compose(Start(kind, namePrefix)[..^1], slug, hash, limit - AttemptSuffixLength);
-        return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63));
+        return new JobNames(Name("tune", 32), Name("train", 63), Name("model", 63), Name("eval", 63), Name("forecast", 63), Name("epc", 63),
+            Name("model-champion", 63), Name("eval-champion", 63));
     }
 }
 

@@ -117,7 +117,14 @@ public static class DataCatalog
         BucketRole.Work, "runs/${run_id}/predictions/", TableFormat.TextCsv, RunKey,
         "Batch transform predictions on the test features (relative to scale)");
 
-    public static IReadOnlyList<TableDefinition> Tables { get; } = [RawSales, RawFeatures, RawStores, Features, TestLabels, Predictions];
+    /// <summary>The champion's batch transform output on the same test features, beside the challenger's.</summary>
+    public static TableDefinition ChampionPredictions { get; } = new(
+        "champion_predictions",
+        [new("record_id", "string"), new("prediction", "double")],
+        BucketRole.Work, "runs/${run_id}/champion-predictions/", TableFormat.TextCsv, RunKey,
+        "The champion model's batch transform predictions on this run's test features (relative to scale)");
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } = [RawSales, RawFeatures, RawStores, Features, TestLabels, Predictions, ChampionPredictions];
 
     public static TableDefinition Find(string name) =>
         Tables.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"No table '{name}' in the data catalog.", nameof(name));

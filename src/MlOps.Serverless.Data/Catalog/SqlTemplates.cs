@@ -123,7 +123,8 @@ public static partial class SqlTemplates
     }
 
     /// <summary>The state machine definition's substitutions for every query: <c>{Name}Sql</c> (the escaped template)
-    /// and <c>{Name}SqlArgs</c> (the argument JSONPaths), as used in <c>States.Format('${NameSql}', ${NameSqlArgs})</c>.</summary>
+    /// and <c>{Name}SqlArgs</c> (the argument JSONPaths), as used in <c>States.Format('${NameSql}', ${NameSqlArgs})</c>;
+    /// and <c>FeatureSetVersion</c>, the version of the feature set these queries produce.</summary>
     public static IReadOnlyDictionary<string, string> DefinitionSubstitutions()
     {
         var values = new Dictionary<string, string>();
@@ -133,6 +134,7 @@ public static partial class SqlTemplates
             values[$"{query}Sql"] = template.EscapedTemplate;
             values[$"{query}SqlArgs"] = template.ArgumentPaths;
         }
+        values[FeatureSet.Placeholder] = FeatureSet.Version;
         return values;
     }
 

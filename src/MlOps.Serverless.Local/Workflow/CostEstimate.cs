@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using MlOps.Serverless.Functions.Hosting;
 using MlOps.Serverless.Local.Runner;
 
@@ -19,6 +20,26 @@ public sealed record CostEstimate(int StateTransitions, int LambdaInvocations, d
 
     public double TotalUsd => StepFunctionsUsd + LambdaUsd;
 
+    /// <summary>SageMaker batch transform jobs the run started (the challenger's and, with a champion, the champion's on the
+    /// test weeks, and the forecast): their compute is SageMaker's, counted here so the extra champion transform shows.</summary>
+    public int TransformJobs { get; init; }
+
+    // The definition's states that start a batch transform job.
+    private static readonly Lazy<HashSet<string>> TransformStates = new(() =>
+    {
+        var states = new HashSet<string>(StringComparer.Ordinal);
+        void Walk(JsonObject? level)
+        {
+            foreach (var (name, state) in level ?? [])
+            {
+                if (((string?)state?["Resource"])?.Contains(":createTransformJob", StringComparison.Ordinal) == true) states.Add(name);
+                foreach (var branch in state?["Branches"]?.AsArray() ?? []) Walk(branch?["States"]?.AsObject());
+            }
+        }
+        Walk(JsonNode.Parse(WorkflowDefinition.LoadTemplate())?["States"]?.AsObject());
+        return states;
+    });
+
     public static CostEstimate From(ExecutionResult execution, IEnumerable<(string Function, TimeSpan Duration)> invocations)
     {
         // Step Functions bills each state entered, retries included, plus the start of the execution.
@@ -27,6 +48,9 @@ public sealed record CostEstimate(int StateTransitions, int LambdaInvocations, d
         var gbSeconds = calls.Sum(c => Math.Ceiling(c.Duration.TotalMilliseconds) / 1000.0 * FunctionMemoryMb.GetValueOrDefault(c.Function, 512) / 1024.0);
         return new CostEstimate(transitions, calls.Count, gbSeconds,
             transitions / 1000.0 * PricePerThousandTransitions,
-            calls.Count / 1_000_000.0 * PricePerMillionLambdaRequests + gbSeconds * PricePerLambdaGbSecondArm);
+            calls.Count / 1_000_000.0 * PricePerMillionLambdaRequests + gbSeconds * PricePerLambdaGbSecondArm)
+        {
+            TransformJobs = execution.History.Count(e => e.Type == "StateEntered" && e.StateName is { } name && TransformStates.Value.Contains(name)),
+        };
     }
 }

@@ -53,6 +53,7 @@ public static class RunReport
                 ["stepFunctionsUsd"] = result.Cost.StepFunctionsUsd,
                 ["lambdaUsd"] = result.Cost.LambdaUsd,
                 ["totalUsd"] = result.Cost.TotalUsd,
+                ["transformJobs"] = result.Cost.TransformJobs,
             },
         };
         return summary;
@@ -88,6 +89,8 @@ public static class RunReport
             foreach (var reason in gate["reasons"]?.AsArray() ?? []) md.AppendLine($"- {reason}");
             md.AppendLine();
         }
+        md.Append(ChampionSection.Markdown(s["gate"], LastOutput(result.Execution, "PredictChampionTestPeriod", "ChampionNotScored")?["champion"]?["scoring"],
+            (string?)RunRequest(result.Execution)?["output"]?["testFeaturesUri"]));
         md.AppendLine(forecast.Markdown());
         md.Append(MlflowSection.Markdown(result, layout));
 
@@ -111,12 +114,13 @@ public static class RunReport
         md.AppendLine($"- {c.StateTransitions} state transitions × ${CostEstimate.PricePerThousandTransitions}/1,000 = ${c.StepFunctionsUsd:0.00000}");
         md.AppendLine($"- {c.LambdaInvocations} Lambda invocations, {c.LambdaGbSeconds:0.000} GB-s (arm64 ${CostEstimate.PricePerLambdaGbSecondArm}/GB-s, ${CostEstimate.PricePerMillionLambdaRequests}/1M requests) = ${c.LambdaUsd:0.00000}");
         md.AppendLine($"- Total orchestration: ${c.TotalUsd:0.0000} (us-east-1 list prices; SageMaker and Athena compute not included)");
+        md.AppendLine($"- SageMaker batch transform jobs started: {c.TransformJobs} (the challenger's and, with a champion, the champion's on the test weeks, and the forecast); their instance time is SageMaker compute, billed per second");
         return md.ToString();
     }
 
     private static string Number2(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("#,0.00", CultureInfo.InvariantCulture) : "—";
     private static string Number4(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("0.0000", CultureInfo.InvariantCulture) : "—";
 
-    private static string Number(JsonNode? node) =>
+    internal static string Number(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("#,0.0", CultureInfo.InvariantCulture) : "—";
 }

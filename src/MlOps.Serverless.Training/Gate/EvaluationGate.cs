@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Training.Json;
 
@@ -20,7 +21,7 @@ public sealed class EvaluationGate(IObjectStore store)
     public async Task<GateOutput> RunAsync(GateInput input, CancellationToken cancellationToken = default)
     {
         var metrics = ReadResultSet(input.Evaluation);
-        var verdict = new GatePolicy(input.Run.Config.Gate).Decide(metrics, input.Champion);
+        var verdict = new GatePolicy(input.Run.Config.Gate).Decide(metrics, input.Champion, input.FeatureSetVersion);
         var reportUri = input.Run.Output.EvaluationUri + ReportFileName;
 
         var properties = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -45,16 +46,27 @@ public sealed class EvaluationGate(IObjectStore store)
         Put("modelArtifactUri", input.Training.ModelArtifactUri);
         Put("evaluationReportUri", reportUri);
         Put("mlflowRunId", input.Mlflow?.ParentRunId);
-
-        var decisionText = verdict.Decision == GateDecision.Promote ? "promote" : "reject";
-        var summary = $"{decisionText}: challenger WMAE {Text(verdict.Challenger.Wmae)} vs naive {Text(verdict.Baseline.Wmae)}" +
-                      (verdict.Champion is { Wmae: { } c } ? $" vs champion {GatePolicy.F(c)}" : "") +
-                      $" on {verdict.Challenger.Rows?.ToString(CultureInfo.InvariantCulture) ?? "?"} test rows";
+        Put(ModelPackageMetadata.FeatureSetVersion, input.FeatureSetVersion);
 
         var output = new GateOutput(verdict.Decision, verdict.Reasons, verdict.Challenger, verdict.Baseline, verdict.Champion,
-            properties, reportUri, summary);
+            properties, reportUri, Summary(verdict));
         await WriteReportAsync(reportUri, input, output, cancellationToken);
         return output;
+    }
+
+    /// <summary>One line for the notification: challenger vs champion vs naive on the same test rows.</summary>
+    public static string Summary(GateVerdict verdict)
+    {
+        var decision = verdict.Decision == GateDecision.Promote ? "promote" : "reject";
+        var champion = verdict.Champion switch
+        {
+            null => "no champion",
+            { Comparable: true, Wmae: { } c } => $"champion {GatePolicy.F(c)}",
+            { Reason: var reason } => $"champion not comparable ({reason})",
+        };
+        var rows = verdict.Challenger.Rows?.ToString("#,0", CultureInfo.InvariantCulture) ?? "?";
+        return $"{decision}: WMAE on the same {rows} test rows: challenger {Text(verdict.Challenger.Wmae)} vs {champion} vs naive {Text(verdict.Baseline.Wmae)}" +
+               (verdict.Champion?.StoredWmae is { } stored ? $" (the champion's stored WMAE on its own test weeks: {GatePolicy.F(stored)})" : "");
     }
 
     /// <summary>Header row of column names, then one data row: the evaluation SQL's single result row.</summary>

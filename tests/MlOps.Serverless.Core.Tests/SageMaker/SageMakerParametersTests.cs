@@ -74,12 +74,17 @@ public sealed class SageMakerParametersTests
 
         // With the attempt suffix the definition appends on the 1000th redrive, the longest it can get.
         Assert.InRange((names.Tuning + "-r1000").Length, 1, 32);
-        foreach (var name in new[] { names.Tuning, names.Training, names.Model, names.Transform, names.Forecast, names.EndpointConfig })
+        foreach (var name in new[] { names.Tuning, names.Training, names.Model, names.Transform, names.Forecast, names.EndpointConfig, names.ChampionModel, names.ChampionTransform })
         {
             Assert.Matches("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", name + "-r1000");
             Assert.InRange((name + "-r1000").Length, 1, 63);
         }
         Assert.NotEqual(names.Tuning, JobNames.For(runId + "x").Tuning);
+        // The champion's model and transform fall under the model-/eval- prefixes the IAM policies allow.
+        Assert.StartsWith("model-champion-", names.ChampionModel);
+        Assert.StartsWith("eval-champion-", names.ChampionTransform);
+        Assert.NotEqual(names.Model, names.ChampionModel);
+        Assert.NotEqual(names.Transform, names.ChampionTransform);
     }
 
     [Fact]

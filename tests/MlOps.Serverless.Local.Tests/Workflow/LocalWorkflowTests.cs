@@ -60,7 +60,7 @@ public sealed class LocalWorkflowTests : IDisposable
         var path = result.Execution.StatesEntered.Where(s => !s.StartsWith("Split", StringComparison.Ordinal)).ToList();
         Assert.Equal(["PrepareRun", "QualityQuery", "QualityResults", "QualityVerdict", "BuildFeatures", "NotifyCostEstimate", "TuningEnabled", "TuneHyperparameters",
             "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult", "LogTraining", "CreateModel", "PredictTestPeriod",
-            "EvaluationQuery", "EvaluationResults", "FindChampion", "HasChampion", "NoChampion", "EvaluationGate", "LogEvaluation",
+            "FindChampion", "HasChampion", "NoChampion", "EvaluationQuery", "EvaluationResults", "EvaluationGate", "LogEvaluation",
             "PromoteOrReject", "RegisterModelPackage", "LogPromotion", "BatchPredictionsEnabled", "PredictForecastWeeks",
             "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], path);
 
@@ -99,9 +99,60 @@ public sealed class LocalWorkflowTests : IDisposable
             "the per-round curves MLflow logs sit where the training result points");
         Assert.True(result.Cost.StateTransitions >= path.Count);
 
+        Assert.Equal(2, result.Cost.TransformJobs);
+
+        // The second run scores the first run's model (the local registry's champion) on its own test features with the
+        // local transform, and the one evaluation query scores both on the same rows.
         var second = await RunAsync("e2e-second");
-        Assert.Contains("DescribeChampion", second.Execution.StatesEntered);
-        Assert.NotNull(second.Execution.Output!["gate"]!["champion"]);
+        Assert.True(second.Execution.Succeeded, $"{second.Execution.Error}: {second.Execution.Cause}");
+        Assert.Contains("CreateChampionModel", second.Execution.StatesEntered);
+        Assert.Contains("PredictChampionTestPeriod", second.Execution.StatesEntered);
+        Assert.DoesNotContain("ChampionNotScored", second.Execution.StatesEntered);
+        var secondGate = second.Execution.Output!["gate"]!;
+        var champion = secondGate["champion"]!;
+        Assert.True((bool)champion["comparable"]!, (string?)champion["reason"]);
+        Assert.Equal((long)secondGate["challenger"]!["rows"]!, (long)champion["rows"]!);
+        // Same data, same features, same model: the champion's WMAE on this run's rows is the one it recorded when promoted.
+        Assert.Equal((double)gate["challenger"]!["wmae"]!, (double)champion["wmae"]!, 6);
+        Assert.Equal((double)gate["challenger"]!["wmae"]!, (double)champion["storedWmae"]!, 6);
+        var secondOutputs = (string)JsonNode.Parse(File.ReadAllText(RunFile(second, "summary.json")))!["outputs"]!;
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(secondOutputs, "champion-predictions"), "*.out"));
+        var secondReport = File.ReadAllText(RunFile(second, "report.md"));
+        Assert.Contains("## Champion and challenger on the same test rows", secondReport);
+        Assert.Contains("the three figures cover exactly the same rows", secondReport);
+        Assert.Contains("on the same", File.ReadAllText(RunFile(second, "notifications.jsonl")));
+        Assert.Equal(3, second.Cost.TransformJobs);
+    }
+
+    [Fact]
+    public async Task Missing_or_corrupt_champion_model_is_not_comparable_and_the_run_still_decides()
+    {
+        var first = await RunAsync("e2e-champion-model");
+        Assert.Equal("promoted", (string?)first.Execution.Output!["outcome"]);
+        var model = (string)JsonNode.Parse(File.ReadAllText(RunFile(first, "summary.json")))!["model"]!;
+
+        await File.WriteAllTextAsync(model, "not a tar.gz");
+        var corrupt = await RunAsync("e2e-champion-corrupt");
+        Assert.True(corrupt.Execution.Succeeded, $"{corrupt.Execution.Error}: {corrupt.Execution.Cause}");
+        Assert.Contains("ChampionNotScored", corrupt.Execution.StatesEntered);
+        var corruptChampion = corrupt.Execution.Output!["gate"]!["champion"]!;
+        Assert.False((bool)corruptChampion["comparable"]!);
+        Assert.Contains("could not be scored on this run's test weeks (States.TaskFailed: ClientError:", (string?)corruptChampion["reason"]);
+        Assert.Contains("not a gzip-compressed tar archive", (string?)corruptChampion["reason"]);
+
+        // The corrupt run may have promoted its own model; remove whichever model the champion now is.
+        var championModel = corrupt.Execution.Output["outcome"]!.GetValue<string>() == "promoted"
+            ? (string)JsonNode.Parse(File.ReadAllText(RunFile(corrupt, "summary.json")))!["model"]!
+            : model;
+        File.Delete(championModel);
+        var missing = await RunAsync("e2e-champion-missing");
+        Assert.True(missing.Execution.Succeeded, $"{missing.Execution.Error}: {missing.Execution.Cause}");
+        Assert.Equal(["CreateChampionModel", "ChampionNotScored", "EvaluationQuery"],
+            missing.Execution.StatesEntered.SkipWhile(s => s != "CreateChampionModel").Take(3));
+        var missingChampion = missing.Execution.Output!["gate"]!["champion"]!;
+        Assert.False((bool)missingChampion["comparable"]!);
+        Assert.Contains("Could not access model data", (string?)missingChampion["reason"]);
+        Assert.Contains("not comparable", File.ReadAllText(RunFile(missing, "report.md")));
     }
 
     /// <summary>Overwrites the upload as soon as PrepareRun has finished (an upload re-sent during the run).</summary>
