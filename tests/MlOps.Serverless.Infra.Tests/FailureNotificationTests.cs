@@ -42,7 +42,8 @@ public sealed class FailureNotificationTests(DefaultStack stack)
     [Fact]
     public void EventBridge_may_use_the_topic_key_and_publish_to_the_topic()
     {
-        var statements = stack.Single("AWS::KMS::Key").Resource["Properties"]!["KeyPolicy"]!["Statement"]!.AsArray();
+        var topicKey = stack.Resources("AWS::KMS::Key").Single(k => ((string?)k.Resource["Properties"]!["Description"])!.Contains("notification topic", StringComparison.Ordinal));
+        var statements = topicKey.Resource["Properties"]!["KeyPolicy"]!["Statement"]!.AsArray();
         Assert.Contains(statements, s => (string?)s!["Principal"]?["Service"] == "events.amazonaws.com"
             && CloudFormation.List(s["Action"]).Order().SequenceEqual(["kms:Decrypt", "kms:GenerateDataKey"]));
         var topicPolicy = stack.Single("AWS::SNS::TopicPolicy").Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray();
