@@ -2,6 +2,8 @@
 # Installs what local mode and the tests need, idempotently:
 #   - the npm tools (aws-local-stepfunctions, asl-validator, aws-cdk CLI) into ./node_modules
 #   - Debian's libxgboost0 (XGBoost 1.7.4, the version SageMaker's 1.7-1 container pins)
+#   - AWS's service models (botocore's data folder), which the local stand-ins validate requests against:
+#     python3's botocore if it has one, else Debian's python3-botocore
 # Safe to run repeatedly; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,5 +34,28 @@ elif command -v apt-get >/dev/null; then
 else
   echo "setup: libxgboost.so.0 (XGBoost 1.7.x) is missing and apt-get is not available."
   echo "       Install XGBoost 1.7's shared library with your package manager, or build it and put libxgboost.so.0 on the library path."
+  exit 1
+fi
+
+# The same search as the stand-ins' locator (BotocoreModels): MLOPS_BOTOCORE_DATA, python3's botocore, Debian's package.
+has_models() {
+  for data in "${MLOPS_BOTOCORE_DATA:-}" \
+              "$(python3 -c 'import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), "data"))' 2>/dev/null)" \
+              /usr/lib/python3/dist-packages/botocore/data; do
+    [ -n "$data" ] && ls "$data"/sagemaker/*/service-2.json* >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+if has_models; then
+  say "AWS service models (botocore) present"
+elif command -v apt-get >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing python3-botocore (AWS's service models) with apt-get"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-botocore >/dev/null
+  has_models || { echo "setup: python3-botocore did not install; point MLOPS_BOTOCORE_DATA at a botocore/data folder"; exit 1; }
+else
+  echo "setup: AWS's service models (botocore) are missing and apt-get is not available."
+  echo "       pip install botocore, or point MLOPS_BOTOCORE_DATA at a botocore/data folder."
   exit 1
 fi
