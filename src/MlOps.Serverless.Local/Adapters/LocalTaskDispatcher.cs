@@ -7,7 +7,8 @@ namespace MlOps.Serverless.Local.Adapters;
 /// <summary>
 /// Answers each Task state with the adapter that claims its Resource, as Step Functions would route it to
 /// the service. Each request is first checked against AWS's API model of the operation (botocore's service models),
-/// so a request AWS would refuse fails the state here too, and each answer against the operation's output shape.
+/// so a request AWS would refuse fails the state here too, and each answer is shaped by the operation's output model
+/// (members it does not have are left out; wrong types or enums fail the state).
 /// Calls run one at a time: the embedded engines (DuckDB, XGBoost) use the machine's cores
 /// themselves, and a serial order makes local runs reproducible.
 /// </summary>
@@ -26,7 +27,9 @@ public sealed class LocalTaskDispatcher(IEnumerable<ILocalServiceAdapter> adapte
         try
         {
             var answer = await adapter.InvokeAsync(invocation.Resource, invocation.Input, cancellationToken);
-            if (integration?.CheckAnswer(answer) is { Count: > 0 } strays)
+            if (integration is null) return answer;
+            answer = integration.ShapeAnswer(answer);
+            if (integration.CheckAnswer(answer) is { Count: > 0 } strays)
                 throw new TaskFailure("States.Runtime", $"State {invocation.StateName}: the local {integration.Service} stand-in answered outside " +
                                                         $"AWS's {integration.AnswerOperation} output shape: {string.Join("; ", strays)}.");
             return answer;

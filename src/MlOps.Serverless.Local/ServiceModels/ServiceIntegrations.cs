@@ -75,6 +75,13 @@ public sealed record ServiceIntegration(string Service, string Operation, string
                 $"State {stateName}: the Invoke payload is {bytes} bytes; Lambda takes at most {LambdaMaxPayloadBytes} bytes for a synchronous call.");
     }
 
+    /// <summary>The answer shaped by the output model: members the model does not have are left out.</summary>
+    public JsonNode? ShapeAnswer(JsonNode? answer)
+    {
+        var model = BotocoreModels.Load(Service);
+        return answer is not null && model.OutputShape(AnswerOperation) is { } output ? new ShapeValidator(model).Prune(output, answer) : answer;
+    }
+
     /// <summary>The members, types and enums an answer must have; a local stand-in that strays from them is a bug.</summary>
     public IReadOnlyList<ModelViolation> CheckAnswer(JsonNode? answer)
     {

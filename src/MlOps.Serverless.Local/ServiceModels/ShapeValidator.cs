@@ -25,6 +25,34 @@ public sealed class ShapeValidator(ServiceModel model)
         return violations;
     }
 
+    /// <summary>
+    /// The value with only the members the shape has (recursively): what a client built from this model reads. An
+    /// answer member newer than the model on this machine is dropped, not an error.
+    /// </summary>
+    public JsonNode? Prune(string shapeName, JsonNode? value)
+    {
+        var shape = model.Shape(shapeName);
+        switch ((string?)shape["type"], value)
+        {
+            case ("structure", JsonObject obj):
+                var members = (JsonObject)shape["members"]!;
+                var pruned = new JsonObject();
+                foreach (var (name, item) in obj)
+                    if (members[name] is JsonObject member) pruned[name] = Prune((string)member["shape"]!, item?.DeepClone());
+                return pruned;
+            case ("list", JsonArray list):
+                var itemShape = (string)shape["member"]!["shape"]!;
+                return new JsonArray(list.Select(i => Prune(itemShape, i?.DeepClone())).ToArray());
+            case ("map", JsonObject map):
+                var valueShape = (string)shape["value"]!["shape"]!;
+                var result = new JsonObject();
+                foreach (var (key, item) in map) result[key] = Prune(valueShape, item?.DeepClone());
+                return result;
+            default:
+                return value;
+        }
+    }
+
     private void Check(string shapeName, JsonNode? value, string path, List<ModelViolation> violations, bool constraints)
     {
         var shape = model.Shape(shapeName);

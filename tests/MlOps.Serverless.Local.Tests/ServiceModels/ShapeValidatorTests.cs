@@ -46,7 +46,8 @@ public sealed class ShapeValidatorTests
         request["ClientToken"] = "event_1234";
         var violation = Assert.Single(new ShapeValidator(SageMaker).Validate("CreateModelPackageInput", request));
         Assert.Equal("ClientToken", violation.Path);
-        Assert.Contains("does not match the required pattern [a-zA-Z0-9-]+", violation.Rule);
+        Assert.Contains("does not match the required pattern", violation.Rule);
+        Assert.Contains("[a-zA-Z0-9-]+", violation.Rule);
     }
 
     [Fact]
@@ -92,7 +93,7 @@ public sealed class ShapeValidatorTests
     public void List_sizes_are_checked()
     {
         // InferenceSpecification.Containers: 1 to 15 containers.
-        var violations = Check("InferenceSpecification", """{ "Containers": [] }""");
+        var violations = Check("InferenceSpecification", """{ "Containers": [], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"] }""");
         Assert.Equal("InferenceSpecification.Containers", "InferenceSpecification." + Assert.Single(violations).Path);
         Assert.Contains("at least 1 item", violations[0].Rule);
     }
@@ -112,8 +113,9 @@ public sealed class ShapeValidatorTests
     [Fact]
     public void Names_follow_sagemakers_name_pattern()
     {
-        Assert.Empty(Check("CreateModelInput", """{ "ModelName": "model-abc-123" }"""));
-        var violation = Assert.Single(Check("CreateModelInput", """{ "ModelName": "model_abc" }"""));
+        const string role = "arn:aws:iam::123456789012:role/sagemaker";
+        Assert.Empty(Check("CreateModelInput", $$"""{ "ModelName": "model-abc-123", "ExecutionRoleArn": "{{role}}" }"""));
+        var violation = Assert.Single(Check("CreateModelInput", $$"""{ "ModelName": "model_abc", "ExecutionRoleArn": "{{role}}" }"""));
         Assert.Equal("ModelName", violation.Path);
     }
 
@@ -188,6 +190,15 @@ public sealed class ShapeValidatorTests
         Assert.Contains("RegisterModelPackage", e.Cause);
         Assert.Contains("ClientToken is 'a_b', which does not match the required pattern", e.Cause);
         Assert.DoesNotContain("\\\"", e.Cause);
+    }
+
+    [Fact]
+    public void Answers_are_shaped_by_the_output_model_members_it_lacks_are_left_out()
+    {
+        var integration = ServiceIntegration.Resolve("arn:aws:states:::sagemaker:createModel")!;
+        var shaped = integration.ShapeAnswer(JsonNode.Parse("""{ "ModelArn": "arn:aws:sagemaker:eu-west-1:123456789012:model/m", "LocalOnly": 1 }"""));
+        Assert.Equal("""{"ModelArn":"arn:aws:sagemaker:eu-west-1:123456789012:model/m"}""", shaped!.ToJsonString());
+        Assert.Contains("must be a string", Assert.Single(integration.CheckAnswer(JsonNode.Parse("""{ "ModelArn": 5 }"""))).Rule);
     }
 
     [Fact]
