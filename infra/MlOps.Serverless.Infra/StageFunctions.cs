@@ -154,9 +154,10 @@ public sealed class StageFunctions : Construct
     /// </summary>
     public static IReadOnlyList<string> MlflowActions { get; } =
     [
-        "GetExperimentByName", "CreateExperiment",
-        "SearchRuns", "CreateRun", "LogBatch", "UpdateRun",
-        "GetRegisteredModel", "CreateRegisteredModel", "CreateModelVersion", "SearchModelVersions", "SetRegisteredModelAlias",
+        "GetExperimentByName", "CreateExperiment", "SetExperimentTag",
+        "SearchRuns", "CreateRun", "LogBatch", "LogInputs", "UpdateRun",
+        "GetRegisteredModel", "CreateRegisteredModel", "UpdateRegisteredModel", "CreateModelVersion", "GetModelVersion", "SearchModelVersions",
+        "GetModelVersionByAlias", "SetRegisteredModelAlias",
     ];
 
     private static string ResolveAsset(string path)

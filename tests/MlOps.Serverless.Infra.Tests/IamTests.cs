@@ -266,7 +266,8 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, Existin
         Assert.Equal([FullFeaturedStack.MlflowArn], CloudFormation.List(statement["Resource"]));
         Assert.Equal(
             new[] { "CreateExperiment", "CreateModelVersion", "CreateRegisteredModel", "CreateRun", "GetExperimentByName",
-                "GetRegisteredModel", "LogBatch", "SearchModelVersions", "SearchRuns", "SetRegisteredModelAlias", "UpdateRun" }.Select(a => "sagemaker-mlflow:" + a),
+                "GetModelVersion", "GetModelVersionByAlias", "GetRegisteredModel", "LogBatch", "LogInputs", "SearchModelVersions", "SearchRuns",
+                "SetExperimentTag", "SetRegisteredModelAlias", "UpdateRegisteredModel", "UpdateRun" }.Select(a => "sagemaker-mlflow:" + a),
             CloudFormation.List(statement["Action"]).Order());
         Assert.DoesNotContain(statements, s => CloudFormation.List(s["Action"]).Any(a => a.StartsWith("sagemaker-mlflow:", StringComparison.Ordinal)) && s != statement);
         Assert.DoesNotContain(Allows(stack, FunctionRole(stack, "MlflowLoggingFunction")),

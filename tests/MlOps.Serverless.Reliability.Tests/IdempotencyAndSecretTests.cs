@@ -26,7 +26,7 @@ public sealed class IdempotencyAndSecretTests(ITestOutputHelper output) : IDispo
     private static readonly HashSet<string> SideEffects = ["PrepareRun", "LogTraining", "LogEvaluation", "RegisterModelPackage", "LogPromotion", "NotifyPromoted"];
 
     [Fact]
-    public async Task Re_running_the_same_execution_name_does_not_duplicate_mlflow_runs_or_model_packages()
+    public async Task Re_running_the_same_execution_name_makes_a_new_mlflow_parent_and_does_not_duplicate_model_packages()
     {
         await using var mlflow = await FakeMlflowServer.StartAsync();
         Recorder? first = null;
@@ -49,9 +49,13 @@ public sealed class IdempotencyAndSecretTests(ITestOutputHelper output) : IDispo
         var packages = registry.ListModelPackages(new JsonObject { ["ModelPackageGroupName"] = LocalDefinition.SampleModelPackageGroup })["ModelPackageSummaryList"]!.AsArray();
         Assert.Single(packages);
         Assert.Equal("logged", (string?)run2.Execution.Output["mlflow"]!["training"]!["result"]!["status"]);
-        Assert.Equal(runsAfterFirst, mlflow.Runs.Count);
-        Assert.Equal(versionsAfterFirst, mlflow.Models.Values.Sum(m => m.Versions.Count));
-        Report.Print(output, $"re-run of one execution name: {packages.Count} model package, {mlflow.Runs.Count} MLflow runs after both runs ({runsAfterFirst} after the first), {versionsAfterFirst} model version(s)");
+        // An MLflow run is one execution (ARN and start time), not a name: the re-run gets its own parent and children,
+        // and its promotion its own version, sourced from its own run.
+        Assert.NotEqual((string?)run1.Execution.Output["mlflow"]!["training"]!["result"]!["parentRunId"], (string?)run2.Execution.Output["mlflow"]!["training"]!["result"]!["parentRunId"]);
+        Assert.Equal(2 * runsAfterFirst, mlflow.Runs.Count);
+        Assert.Equal(2 * versionsAfterFirst, mlflow.Models.Values.Sum(m => m.Versions.Count));
+        Assert.All(mlflow.Models.Values.SelectMany(m => m.Versions), v => Assert.EndsWith($"/{v.RunId}/artifacts/model", v.Source));
+        Report.Print(output, $"re-run of one execution name: {packages.Count} model package, {mlflow.Runs.Count} MLflow runs after both runs ({runsAfterFirst} after the first), {mlflow.Models.Values.Sum(m => m.Versions.Count)} model versions");
     }
 
     [Fact]
