@@ -86,9 +86,9 @@ public sealed class StackSettingsTests
     public void Guardrails_default_to_safe_caps_and_can_be_set_per_deployment()
     {
         Assert.Same(Core.Configuration.CostGuardrails.Defaults, From().Guardrails);
-        var caps = From(("guardrails", """{"maxTuningJobs": 100, "allowedInstanceTypes": ["ml.m5.xlarge", "ml.c5.2xlarge"]}""")).Guardrails;
+        var caps = From(("guardrails", """{"maxTuningJobs": 100, "allowedInstanceTypes": ["ml.m5.large", "ml.m5.xlarge", "ml.c5.2xlarge"]}""")).Guardrails;
         Assert.Equal(100, caps.MaxTuningJobs);
-        Assert.Equal(["ml.m5.xlarge", "ml.c5.2xlarge"], caps.AllowedInstanceTypes);
+        Assert.Equal(["ml.m5.large", "ml.m5.xlarge", "ml.c5.2xlarge"], caps.AllowedInstanceTypes);
         Assert.Equal(Core.Configuration.CostGuardrails.Defaults.MaxParallelJobs, caps.MaxParallelJobs);
     }
 
