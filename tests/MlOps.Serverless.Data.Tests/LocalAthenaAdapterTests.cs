@@ -87,7 +87,7 @@ public class LocalAthenaAdapterTests : IDisposable
     public async Task A_failing_template_query_is_named_by_its_file()
     {
         var run = await _workspace.UploadAsync("b", new Dictionary<Catalog.RawDataset, byte[]?> { [Catalog.RawDatasets.Stores] = "Store,Type,Size\r\n1,A,2"u8.ToArray() });
-        var sql = Catalog.SqlTemplates.Render(Catalog.SqlQuery.SplitTestFeatures, Catalog.SqlTemplates.TokenValues(run));
+        var sql = Catalog.SqlTemplates.Render(Catalog.SqlQuery.SplitTestLabels, Catalog.SqlTemplates.TokenValues(run));
 
         // No features were written for this run, so the split reads an empty table: that succeeds, like Athena
         // (an unpartitioned UNLOAD still writes its one, empty, file).
@@ -96,7 +96,7 @@ public class LocalAthenaAdapterTests : IDisposable
         var failure = await Assert.ThrowsAsync<TaskFailure>(() => Start(sql));
 
         var reason = JsonNode.Parse(failure.Cause)!["QueryExecution"]!["Status"]!["StateChangeReason"]!.GetValue<string>();
-        Assert.StartsWith("SplitTestFeatures (split_test_features.sql) failed on the local Athena engine (DuckDB): HIVE_PATH_ALREADY_EXISTS", reason);
+        Assert.StartsWith("SplitTestLabels (split_test_labels.sql) failed on the local Athena engine (DuckDB): HIVE_PATH_ALREADY_EXISTS", reason);
     }
 
     [Fact]

@@ -83,10 +83,14 @@ public class SqlTemplatesTests
     {
         var columns = string.Join(", ", DataCatalog.FeatureColumns.Select(c => "\"" + c.Name + "\""));
 
-        // Train and validation: label, the instance weight (csv_weights=1), then the features (the shard is the partition
-        // column, which UNLOAD writes as the folder name, not into the files).
-        Assert.Contains("SELECT label, weight, " + columns + ", (", SqlTemplates.Render(SqlQuery.SplitTrain, SqlTemplates.TokenValues(SampleRun())));
-        Assert.Contains("SELECT label, weight, " + columns + ", (", SqlTemplates.Render(SqlQuery.SplitValidation, SqlTemplates.TokenValues(SampleRun())));
+        // Train and validation: label, the instance weight (csv_weights=1), then the features; the last column is the
+        // partition (shard) column, which Athena writes as the folder, not into the files.
+        foreach (var split in new[] { SqlQuery.SplitTrain, SqlQuery.SplitValidation })
+        {
+            var sql = SqlTemplates.Render(split, SqlTemplates.TokenValues(SampleRun()));
+            Assert.Contains("SELECT label, weight, " + columns + ", ", sql);
+            Assert.Matches(@"% 1 AS shard FROM .* partitioned_by = ARRAY\['shard'\]\)$", sql);
+        }
         Assert.Contains("SELECT record_id, " + columns + " FROM", SqlTemplates.Render(SqlQuery.SplitTestFeatures, SqlTemplates.TokenValues(SampleRun())));
     }
 

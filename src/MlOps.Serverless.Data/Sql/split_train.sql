@@ -6,7 +6,7 @@
 -- The weight is WMAE's (holiday weeks 5, others 1). Multiplying it by the series scale would make the loss WMAE's
 -- dollar form exactly, but measured worse on the real data (docs/data-stages.md: big series dominate the fit).
 UNLOAD (
-  SELECT label, weight, {{feature_columns}}, (dense_rank() OVER (ORDER BY "store", "dept") - 1) % {{shards}} AS shard
+  SELECT label, weight, {{feature_columns}}, dense_rank() OVER (ORDER BY "store", "dept") % {{shards}} AS shard
   FROM features
   WHERE run_id = '{{run_id}}' AND split = 'train' AND label IS NOT NULL
 ) TO '{{train_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'NONE', partitioned_by = ARRAY['shard'])

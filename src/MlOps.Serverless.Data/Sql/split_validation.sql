@@ -2,7 +2,7 @@
 -- features; no header, uncompressed (SageMaker File mode hands the container objects as stored). Rows without a year of history at their origin have no label and are left out.
 -- One folder shard=k/ per training instance, as the train split. The same WMAE weight as the train split, so validation metrics (validation:mae) weigh holiday weeks 5 as WMAE does.
 UNLOAD (
-  SELECT label, weight, {{feature_columns}}, (dense_rank() OVER (ORDER BY "store", "dept") - 1) % {{shards}} AS shard
+  SELECT label, weight, {{feature_columns}}, dense_rank() OVER (ORDER BY "store", "dept") % {{shards}} AS shard
   FROM features
   WHERE run_id = '{{run_id}}' AND split = 'validation' AND label IS NOT NULL
 ) TO '{{validation_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'NONE', partitioned_by = ARRAY['shard'])
