@@ -50,28 +50,8 @@ public sealed class Monitoring : Construct
                     Actions = AccountKeyActions.ToArray(),
                     Resources = ["*"],
                 }),
-                new PolicyStatement(new PolicyStatementProps
-                {
-                    Sid = "CloudWatchAlarmsPublishToTopic",
-                    Principals = [new ServicePrincipal("cloudwatch.amazonaws.com")],
-                    Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
-                    Resources = ["*"],
-                    Conditions = new Dictionary<string, object>
-                    {
-                        ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
-                    },
-                }),
-                new PolicyStatement(new PolicyStatementProps
-                {
-                    Sid = "EventBridgeFailureNotificationsPublishToTopic",
-                    Principals = [new ServicePrincipal("events.amazonaws.com")],
-                    Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
-                    Resources = ["*"],
-                    Conditions = new Dictionary<string, object>
-                    {
-                        ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
-                    },
-                }),
+                PublishesToTopic("CloudWatchAlarmsPublishToTopic", "cloudwatch.amazonaws.com", stack),
+                PublishesToTopic("EventBridgeFailureNotificationsPublishToTopic", "events.amazonaws.com", stack),
             ],
         });
         TopicKey = new CfnKey(this, "TopicKey", new CfnKeyProps
@@ -94,6 +74,19 @@ public sealed class Monitoring : Construct
     }
 
     public string TopicKeyArn => TopicKey.AttrArn;
+
+    /// <summary>A service of this account may use the key to publish to the encrypted topic.</summary>
+    private static PolicyStatement PublishesToTopic(string sid, string service, Stack stack) => new(new PolicyStatementProps
+    {
+        Sid = sid,
+        Principals = [new ServicePrincipal(service)],
+        Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resources = ["*"],
+        Conditions = new Dictionary<string, object>
+        {
+            ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
+        },
+    });
 
     /// <summary>
     /// A run that ends FAILED, TIMED_OUT or ABORTED is announced on the topic by an EventBridge rule on the
