@@ -87,7 +87,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         await File.AppendAllTextAsync(Path.Combine(layout.RunFolder(runId), "history.jsonl"),
             new JsonObject { ["type"] = "ExecutionRedriven", ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ["redriveCount"] = point.RedriveCount, ["state"] = point.State }.ToJsonString() + "\n",
             cancellationToken);
-        return await ExecuteAsync(layout, runId, definition, point.Input, point.RedriveCount, mlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, point.State);
+        return await ExecuteAsync(layout, runId, point.Definition, point.Input, point.RedriveCount, mlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, point.State);
     }
 
     private async Task<LocalRunResult> ExecuteAsync(LocalLayout layout, string runId, string definition, JsonNode? input, int redriveCount,

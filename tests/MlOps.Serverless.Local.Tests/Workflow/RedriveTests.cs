@@ -15,17 +15,52 @@ public sealed class RedriveTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    /// <summary>The job is created and runs (SageMaker keeps its name), then ends Failed, as a job whose spot capacity vanished.</summary>
-    private sealed class FailsAfterCreating(ITaskHandler inner, string state) : ITaskHandler
+    /// <summary>
+    /// Fails <paramref name="state"/> with States.TaskFailed: after the real call when <paramref name="afterRunning"/>
+    /// (the job was created and ran, then ended Failed, as when spot capacity vanished), else before it.
+    /// </summary>
+    private sealed class Fails(ITaskHandler inner, string state, bool afterRunning, string cause) : ITaskHandler
     {
         public async Task<JsonNode?> HandleAsync(TaskInvocation invocation, CancellationToken cancellationToken)
         {
-            var result = await inner.HandleAsync(invocation, cancellationToken);
-            if (invocation.StateName != state) return result;
-            throw new TaskFailure("States.TaskFailed",
-                """{"HyperParameterTuningJobStatus":"Failed","FailureReason":"InsufficientCapacityError: injected"}""");
+            if (invocation.StateName != state) return await inner.HandleAsync(invocation, cancellationToken);
+            if (afterRunning) await inner.HandleAsync(invocation, cancellationToken);
+            throw new TaskFailure("States.TaskFailed", cause);
         }
     }
+
+    /// <summary>Fails <paramref name="state"/> (before running it) once the <paramref name="others"/> have all answered.</summary>
+    private sealed class FailsLast(ITaskHandler inner, string state, IReadOnlyCollection<string> others, string cause) : ITaskHandler
+    {
+        private readonly TaskCompletionSource _othersDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _done;
+
+        public async Task<JsonNode?> HandleAsync(TaskInvocation invocation, CancellationToken cancellationToken)
+        {
+            if (invocation.StateName == state)
+            {
+                await _othersDone.Task.WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+                throw new TaskFailure("States.TaskFailed", cause);
+            }
+            var result = await inner.HandleAsync(invocation, cancellationToken);
+            if (others.Contains(invocation.StateName) && Interlocked.Increment(ref _done) == others.Count) _othersDone.SetResult();
+            return result;
+        }
+    }
+
+    private sealed class Counting(ITaskHandler inner) : ITaskHandler
+    {
+        public readonly System.Collections.Concurrent.ConcurrentBag<string> States = [];
+
+        public Task<JsonNode?> HandleAsync(TaskInvocation invocation, CancellationToken cancellationToken)
+        {
+            States.Add(invocation.StateName);
+            return inner.HandleAsync(invocation, cancellationToken);
+        }
+    }
+
+    private LocalRunOptions Options(string name) => new(_root, Overrides: new JsonObject { ["tuning.maxJobs"] = 2, ["tuning.maxParallelJobs"] = 2 },
+        ExecutionName: name, Sample: new SampleDataOptions { Stores = 3, Departments = 3 });
 
     private LocalWorkflow Workflow(Func<ITaskHandler, ITaskHandler>? decorate = null) => new(new StateMachineRunner(NodeEnvironment.Discover()))
     {
@@ -36,9 +71,8 @@ public sealed class RedriveTests : IDisposable
     [Fact]
     public async Task A_run_whose_tuning_job_failed_is_redriven_from_the_tuning_state_and_completes()
     {
-        var options = new LocalRunOptions(_root, Overrides: new JsonObject { ["tuning.maxJobs"] = 2, ["tuning.maxParallelJobs"] = 2 },
-            ExecutionName: "redrive-tuning", Sample: new SampleDataOptions { Stores = 3, Departments = 3 });
-        var failed = await Workflow(t => new FailsAfterCreating(t, "TuneHyperparameters")).RunAsync(options);
+        var failed = await Workflow(t => new Fails(t, "TuneHyperparameters", afterRunning: true,
+            """{"HyperParameterTuningJobStatus":"Failed","FailureReason":"InsufficientCapacityError: injected"}""")).RunAsync(Options("redrive-tuning"));
         Assert.Equal("States.TaskFailed", failed.Execution.Error);
         Assert.Equal("TuneHyperparameters", failed.Execution.StatesEntered[^1]);
         Assert.Contains("ended FAILED with States.TaskFailed", File.ReadAllText(Path.Combine(failed.RunFolder, "notifications.jsonl")));
@@ -64,6 +98,24 @@ public sealed class RedriveTests : IDisposable
 
         // A run that succeeded cannot be redriven (Step Functions: ExecutionNotRedrivable).
         await Assert.ThrowsAsync<ExecutionNotRedrivable>(() => Workflow().RedriveAsync(_root, "redrive-tuning"));
+    }
+
+    [Fact]
+    public async Task A_failed_split_is_redriven_alone_and_the_splits_that_succeeded_are_not_run_again()
+    {
+        string[] succeeding = ["SplitTrain", "SplitValidation", "SplitTestFeatures", "SplitForecastFeatures"];
+        var failed = await Workflow(t => new FailsLast(t, "SplitTestLabels", succeeding,
+            """{"QueryExecution":{"Status":{"State":"FAILED","StateChangeReason":"injected"}}}""")).RunAsync(Options("redrive-split"));
+        Assert.Equal("SplitData", failed.Execution.StatesEntered.Last(s => !s.StartsWith("Split", StringComparison.Ordinal) || s == "SplitData"));
+
+        Counting? calls = null;
+        var redriven = await Workflow(t => calls = new Counting(t)).RedriveAsync(_root, "redrive-split");
+
+        // The four splits that succeeded wrote their UNLOAD prefixes; running them again would fail HIVE_PATH_ALREADY_EXISTS.
+        Assert.True(redriven.Execution.Succeeded, $"{redriven.Execution.Error}: {redriven.Execution.Cause}");
+        Assert.Contains("SplitTestLabels", calls!.States);
+        Assert.DoesNotContain(calls.States, succeeding.Contains);
+        Assert.Equal("SplitData", redriven.Execution.StatesEntered[0]);
     }
 
     [Fact]
