@@ -33,7 +33,7 @@ public static class RunCommand
                     parse.GetValue(mlflow), parse.GetValue(name));
                 return await RunAsync(options, cancellationToken);
             }
-            catch (Exception e) when (e is WorkflowError or LocalSetupMissing)
+            catch (Exception e) when (e is WorkflowError or LocalSetupMissing or InvalidDataFolder)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]{e.GetType().Name}[/]: {e.Message}");
                 return 2;
@@ -97,7 +97,7 @@ public static class RunCommand
         var summary = RunReport.Summary(result, new LocalLayout(Path.GetDirectoryName(Path.GetDirectoryName(result.RunFolder))!));
         var ok = result.Execution.Succeeded;
         AnsiConsole.MarkupLineInterpolated($"\n[bold]Outcome:[/] [{(ok ? "green" : "red")}]{summary["outcome"]}[/] in {result.Elapsed.TotalSeconds:0.0} s (run {result.RunId})");
-        if (!ok) AnsiConsole.MarkupLineInterpolated($"[red]{result.Execution.Error}[/]: {result.Execution.Cause}");
+        if (RunFailure.From(result.Execution) is { } failure) AnsiConsole.MarkupLineInterpolated($"[red]{failure.Line}[/]");
         if (summary["gate"] is JsonObject gate)
         {
             var table = new Table().AddColumns("metric", "challenger", "naive baseline", "ratio");
@@ -112,10 +112,11 @@ public static class RunCommand
         }
         foreach (var (subject, _) in notifications) AnsiConsole.MarkupLineInterpolated($"Notification: {subject}");
         if (summary["model"] is { } model) AnsiConsole.MarkupLineInterpolated($"Model:  {model}");
-        AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
         var cost = result.Cost;
         AnsiConsole.MarkupLineInterpolated(
             $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}); prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s arm64, $0.20 per 1M requests (us-east-1)");
+        AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
+        AnsiConsole.MarkupLineInterpolated($"Forecast (dollars per store, dept and week): {(string?)summary["forecast"] ?? "none (no promoted model, so no forecast)"}");
     }
 
     private static string Format(double? value) => value?.ToString("#,0.0", CultureInfo.InvariantCulture) ?? "—";
