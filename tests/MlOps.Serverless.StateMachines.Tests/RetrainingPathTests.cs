@@ -58,6 +58,7 @@ public sealed class RetrainingPathTests
             .Returns("RegisterModelPackage", """{"ModelPackageArn":"arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/2"}""")
             .Returns("LogPromotion", _ => ScriptedTasks.LambdaResponse(JsonNode.Parse("""{"status":"logged","modelVersion":"2"}""")))
             .Returns("PredictForecastWeeks", """{"TransformJobStatus":"Completed"}""")
+            .Returns("ForecastSalesQuery", Query("q-forecast-sales"))
             .Returns("CreateEndpointConfig", """{"EndpointConfigArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/epc"}""")
             .Returns("UpdateEndpoint", """{"EndpointArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint/mlops"}""")
             .Returns("NotifyPromoted", """{"MessageId":"m-1"}""")
@@ -84,7 +85,7 @@ public sealed class RetrainingPathTests
         Assert.Equal([.. HappyPrefix, "TuningEnabled", "TuneHyperparameters", "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult",
             "LogTraining", "CreateModel", "PredictTestPeriod", "EvaluationQuery", "EvaluationResults", "FindChampion", "HasChampion", "NoChampion",
             "EvaluationGate", "LogEvaluation", "PromoteOrReject", "RegisterModelPackage", "LogPromotion", "BatchPredictionsEnabled",
-            "PredictForecastWeeks", "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], Sequential(result));
+            "PredictForecastWeeks", "ForecastSalesQuery", "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], Sequential(result));
         Assert.Equal("promoted", (string?)result.Output!["outcome"]);
         Assert.Equal("arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/2", (string?)result.Output["modelPackageArn"]);
         Assert.Equal(5, new[] { "SplitTrain", "SplitValidation", "SplitTestFeatures", "SplitTestLabels", "SplitForecastFeatures" }.Count(s => script.CallsTo(s) == 1));
@@ -135,8 +136,8 @@ public sealed class RetrainingPathTests
         Assert.Equal("DataQualityFailed", result.Error);
         Assert.Equal(cause, result.Cause);
         Assert.Equal(1, script.CallsTo("QualityVerdict"));
-        Assert.Equal(["QualityVerdict", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(3));
-        Assert.Contains("duplicate_sales_keys", (string?)script.InputOf("NotifyFailure")!["Message"]);
+        Assert.Equal(["QualityVerdict", "DescribeFailure", "ParseLambdaError", "HasLambdaErrorMessage", "LambdaErrorMessage", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(7));
+        Assert.EndsWith(" failed: DataQualityFailed: duplicate_sales_keys: 12 > 0", (string?)script.InputOf("NotifyFailure")!["Message"]);
         Assert.Equal(0, script.CallsTo("BuildFeatures"));
     }
 
@@ -148,8 +149,21 @@ public sealed class RetrainingPathTests
         var result = await RunAsync(script, """{"overrides":{"tuning.maxJob":8}}""");
 
         Assert.Equal("InvalidRunRequest", result.Error);
-        Assert.Equal(["PrepareRun", "NotifyFailure", "RunFailed"], result.StatesEntered);
+        Assert.Equal(["PrepareRun", "DescribeFailure", "ParseLambdaError", "HasLambdaErrorMessage", "LambdaErrorMessage", "NotifyFailure", "RunFailed"], result.StatesEntered);
         Assert.Equal(1, script.CallsTo("PrepareRun"));
+    }
+
+    [Fact]
+    public async Task The_failure_notification_shows_a_lambda_errors_message_without_json_escapes_or_lost_backslashes()
+    {
+        // .NET's serializer writes ' as \u0027; the interpreter used to strip every backslash from States.Format's result.
+        var cause = ScriptedTasks.LambdaErrorCause("InvalidRunRequest", @"value 'abc' in C:\data\in.json is not a number");
+        Assert.Contains("\\u0027abc\\u0027", cause);
+        var script = (await HappyScriptAsync()).Fails("PrepareRun", "InvalidRunRequest", cause);
+        var result = await RunAsync(script);
+
+        Assert.Equal(cause, result.Cause);
+        Assert.EndsWith(@" failed: InvalidRunRequest: value 'abc' in C:\data\in.json is not a number", (string?)script.InputOf("NotifyFailure")!["Message"]);
     }
 
     [Fact]
@@ -182,7 +196,7 @@ public sealed class RetrainingPathTests
 
         Assert.Equal("States.TaskFailed", result.Error);
         Assert.Equal(cause, result.Cause);
-        Assert.Equal(["TuneHyperparameters", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(3));
+        Assert.Equal(["TuneHyperparameters", "DescribeFailure", "FailureCauseAsIs", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(5));
         Assert.Equal(0, script.CallsTo("CreateModel"));
     }
 

@@ -29,10 +29,15 @@ public sealed class QualityVerdict(IObjectStore store)
         var warnings = new List<QualityFinding>();
 
         var files = new List<FileCheck>();
+        var scans = new Dictionary<string, CsvScanResult>();
         foreach (var dataset in RawDatasets.All)
+        {
             files.AddRange(await CheckFilesAsync(run.Data, dataset, hard, warnings, cancellationToken));
+            foreach (var file in files.Where(f => f.Dataset == dataset.Folder && !f.LooksBinary && f.LineEnding != "CR"))
+                scans[file.Key] = await ScanLinesAsync(run.Data.Bucket, file, dataset, measurements, hard, cancellationToken);
+        }
 
-        ApplyRules(measurements, settings, run.Config.Split, files, hard, warnings);
+        ApplyRules(measurements, settings, run.Config.Split, files, hard, warnings, scans);
 
         var passed = hard.Count == 0;
         var summary = Summarize(passed, measurements, hard, warnings);
@@ -105,6 +110,36 @@ public sealed class QualityVerdict(IObjectStore store)
         return checks;
     }
 
+    /// <summary>
+    /// One pass over a file as OpenCSVSerde reads it: malformed lines become hard failures naming the file, the lines and
+    /// their keys, and the quality query's unparsable example values are located by line and key.
+    /// </summary>
+    private async Task<CsvScanResult> ScanLinesAsync(string bucket, FileCheck file, RawDataset dataset, IReadOnlyList<QualityMeasurement> measurements,
+        List<QualityFinding> hard, CancellationToken cancellationToken)
+    {
+        var sought = measurements.Where(m => m.Metric == "unparsable" && m.Dataset == dataset.Folder && m.Value > 0 && m.Column is not null)
+            .ToDictionary(m => m.Column!, m => CsvLineScan.ExampleValues(m.Examples));
+        await using var stream = await store.OpenReadAsync(new S3Location(bucket, file.Key), cancellationToken)
+                                 ?? throw new InvalidStageInput($"s3://{bucket}/{file.Key} is listed in the run request but cannot be read.");
+        var scan = await CsvLineScan.ScanAsync(stream, dataset, sought, cancellationToken);
+        static string More(long count, int listed) => count > listed ? $" and {count - listed:#,0} more" : "";
+        if (scan.StrayQuoteCount > 0)
+            hard.Add(new("csv_stray_quote", $"{scan.StrayQuoteCount:#,0} lines", "0",
+                $"{file.Key}: {scan.StrayQuoteCount:#,0} line(s) with an unclosed quote: {string.Join("; ", scan.StrayQuotes)}{More(scan.StrayQuoteCount, scan.StrayQuotes.Count)} " +
+                "(Athena's CSV reader keeps only the fields before the quote)", file.Key));
+        if (scan.ThousandsSeparatorCount > 0)
+            hard.Add(new("csv_thousands_separator", $"{scan.ThousandsSeparatorCount:#,0} lines", "0",
+                $"{file.Key}: {scan.ThousandsSeparatorCount:#,0} line(s) with a thousands separator in a number: " +
+                string.Join("; ", scan.ThousandsSeparators.Select(t => $"{t.Where} {t.Column} '{t.Value}'")) + More(scan.ThousandsSeparatorCount, scan.ThousandsSeparators.Count) +
+                " (the comma splits the number into two fields; write it without separators, e.g. 38614.46)", file.Key, scan.ThousandsSeparators[0].Column));
+        if (scan.WrongFieldCountCount > 0)
+            hard.Add(new("csv_field_count", $"{scan.WrongFieldCountCount:#,0} lines", "0",
+                $"{file.Key}: {scan.WrongFieldCountCount:#,0} line(s) with a wrong number of fields ({scan.ExpectedFields} expected, as in the header): " +
+                string.Join("; ", scan.WrongFieldCounts.Select(w => $"{w.Where} has {w.Fields}")) + More(scan.WrongFieldCountCount, scan.WrongFieldCounts.Count) +
+                " (Athena's CSV reader drops extra fields and reads missing ones as NULL)", file.Key));
+        return scan;
+    }
+
     private async Task<FileCheck> SniffAsync(string bucket, StoredObject obj, RawDataset dataset, CancellationToken cancellationToken)
     {
         var buffer = new byte[SniffBytes];
@@ -150,7 +185,7 @@ public sealed class QualityVerdict(IObjectStore store)
 
     private static void ApplyRules(
         IReadOnlyList<QualityMeasurement> measurements, DataQualitySettings settings, SplitSettings split,
-        IReadOnlyList<FileCheck> files, List<QualityFinding> hard, List<QualityFinding> warnings)
+        IReadOnlyList<FileCheck> files, List<QualityFinding> hard, List<QualityFinding> warnings, IReadOnlyDictionary<string, CsvScanResult> scans)
     {
         string FileOf(string dataset) =>
             files.Where(f => f.Dataset == dataset).Select(f => f.Key).FirstOrDefault()
@@ -179,9 +214,10 @@ public sealed class QualityVerdict(IObjectStore store)
             var file = FileOf(m.Dataset);
             switch (m.Metric)
             {
-                case "unparsable" when value > settings.MaxUnparsableValues:
+                // Values that only malformed lines hold are the csv_* failures' doing, not the column's.
+                case "unparsable" when value > settings.MaxUnparsableValues && !ExplainedByMalformedLines(m, scans):
                     hard.Add(new("unparsable_values", N(value), N(settings.MaxUnparsableValues),
-                        $"{file}, column {m.Column}: {N(value)} value(s) cannot be parsed as {ExpectedFormat(m.Column)}{Examples(m)}", file, m.Column));
+                        $"{file}, column {m.Column}: {N(value)} value(s) cannot be parsed as {ExpectedFormat(m.Column)}{Examples(m)}{Located(m, scans)}", file, m.Column));
                     break;
                 case "null_rate" when value > settings.WarnNullRate:
                     warnings.Add(new("null_rate", Pct(value), Pct(settings.WarnNullRate),
@@ -229,6 +265,19 @@ public sealed class QualityVerdict(IObjectStore store)
                     break;
             }
         }
+    }
+
+    private static IEnumerable<CsvScanResult> ScansOf(string dataset, IReadOnlyDictionary<string, CsvScanResult> scans) =>
+        scans.Where(s => s.Key.Contains($"/{dataset}/", StringComparison.Ordinal)).Select(s => s.Value);
+
+    private static bool ExplainedByMalformedLines(QualityMeasurement m, IReadOnlyDictionary<string, CsvScanResult> scans) =>
+        m.Column is { } column && ScansOf(m.Dataset, scans).Sum(s => s.ValuesOnMalformedLines.GetValueOrDefault(column)) >= (m.Value ?? 0);
+
+    /// <summary>Where the examples are: "; '12x5' at line 11 (Store 1, Dept 1, Date 05/02/2010)".</summary>
+    private static string Located(QualityMeasurement m, IReadOnlyDictionary<string, CsvScanResult> scans)
+    {
+        var found = ScansOf(m.Dataset, scans).SelectMany(s => s.Values.GetValueOrDefault(m.Column ?? "") ?? []).Take(CsvLineScan.Listed).ToList();
+        return found.Count == 0 ? "" : "; " + string.Join("; ", found.Select(f => $"'{f.Value}' at {f.Where}"));
     }
 
     private static string ExpectedFormat(string? column) => column switch

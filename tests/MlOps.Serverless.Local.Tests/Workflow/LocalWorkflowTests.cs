@@ -127,7 +127,14 @@ public sealed class LocalWorkflowTests : IDisposable
 
         Assert.Equal("States.TaskFailed", result.Execution.Error);
         Assert.Equal(1, fault!.Calls);
-        Assert.Equal(["BuildFeatures", "NotifyFailure", "RunFailed"], result.Execution.StatesEntered.TakeLast(3));
+        Assert.Equal(["BuildFeatures", "DescribeFailure", "FailureCauseAsIs", "NotifyFailure", "RunFailed"], result.Execution.StatesEntered.TakeLast(5));
+        // In plain words wherever a person reads it; summary.json keeps the parts and the cause as JSON.
+        Assert.Equal("Failed at BuildFeatures: States.TaskFailed: injected", RunFailure.From(result.Execution)!.Line);
+        Assert.Contains("- Failed at BuildFeatures: States.TaskFailed: injected", File.ReadAllText(Path.Combine(result.RunFolder, "report.md")));
+        var failure = JsonNode.Parse(File.ReadAllText(Path.Combine(result.RunFolder, "summary.json")))!["failure"]!;
+        Assert.Equal("BuildFeatures", (string?)failure["state"]);
+        Assert.Equal("States.TaskFailed", (string?)failure["error"]);
+        Assert.Equal("injected", (string?)failure["cause"]!["QueryExecution"]!["Status"]!["StateChangeReason"]);
     }
 
     [Fact]
