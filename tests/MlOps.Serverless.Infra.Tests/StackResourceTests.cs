@@ -13,7 +13,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::Events::Rule", 2)]
     [InlineData("AWS::SQS::Queue", 2)]
     [InlineData("AWS::Glue::Database", 1)]
-    [InlineData("AWS::Glue::Table", 6)]
+    [InlineData("AWS::Glue::Table", 8)]
     [InlineData("AWS::Athena::WorkGroup", 1)]
     [InlineData("AWS::SageMaker::ModelPackageGroup", 1)]
     [InlineData("AWS::SNS::Topic", 1)]
