@@ -1,9 +1,8 @@
 using System.CommandLine;
+using MlOps.Serverless.Cli;
 using MlOps.Serverless.Cli.Commands;
-using Spectre.Console;
 
-// Piped output has no terminal width; Spectre would then wrap at 80 columns and break paths and commands in two.
-if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = short.MaxValue;
+if (Console.IsOutputRedirected) CliConsole.Unwrap(Spectre.Console.AnsiConsole.Console);
 
 var root = new RootCommand("MlOps.Serverless: serverless ML retraining on AWS Step Functions + SageMaker, runnable locally")
 {

@@ -136,7 +136,7 @@ public sealed class RetrainingPathTests
         Assert.Equal("DataQualityFailed", result.Error);
         Assert.Equal(cause, result.Cause);
         Assert.Equal(1, script.CallsTo("QualityVerdict"));
-        Assert.Equal(["QualityVerdict", "DescribeFailure", "ParseLambdaError", "HasLambdaErrorMessage", "LambdaErrorMessage", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(7));
+        Assert.Equal(["QualityVerdict", "DescribeFailure", "ParseFailureCause", "FailureMessage", "LambdaErrorMessage", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(7));
         Assert.EndsWith(" failed: DataQualityFailed: duplicate_sales_keys: 12 > 0", (string?)script.InputOf("NotifyFailure")!["Message"]);
         Assert.Equal(0, script.CallsTo("BuildFeatures"));
     }
@@ -149,7 +149,7 @@ public sealed class RetrainingPathTests
         var result = await RunAsync(script, """{"overrides":{"tuning.maxJob":8}}""");
 
         Assert.Equal("InvalidRunRequest", result.Error);
-        Assert.Equal(["PrepareRun", "DescribeFailure", "ParseLambdaError", "HasLambdaErrorMessage", "LambdaErrorMessage", "NotifyFailure", "RunFailed"], result.StatesEntered);
+        Assert.Equal(["PrepareRun", "DescribeFailure", "ParseFailureCause", "FailureMessage", "LambdaErrorMessage", "NotifyFailure", "RunFailed"], result.StatesEntered);
         Assert.Equal(1, script.CallsTo("PrepareRun"));
     }
 
@@ -196,7 +196,9 @@ public sealed class RetrainingPathTests
 
         Assert.Equal("States.TaskFailed", result.Error);
         Assert.Equal(cause, result.Cause);
-        Assert.Equal(["TuneHyperparameters", "DescribeFailure", "FailureCauseAsIs", "NotifyFailure", "RunFailed"], result.StatesEntered.TakeLast(5));
+        Assert.Equal(["TuneHyperparameters", "DescribeFailure", "ParseFailureCause", "FailureMessage", "JobFailureMessage", "NotifyFailure", "RunFailed"],
+            result.StatesEntered.TakeLast(7));
+        Assert.EndsWith(" failed: States.TaskFailed: All training jobs failed", (string?)script.InputOf("NotifyFailure")!["Message"]);
         Assert.Equal(0, script.CallsTo("CreateModel"));
     }
 

@@ -31,6 +31,8 @@ public static class RunCommand
                 var overrides = Overrides(parse.GetValue(config), parse.GetValue(set) ?? []);
                 var options = new LocalRunOptions(parse.GetValue(output)!.FullName, parse.GetValue(data)?.FullName, overrides,
                     parse.GetValue(mlflow), parse.GetValue(name));
+                // Before anything starts (node, the progress display, the run folder).
+                if (options.DataDirectory is not null) DataFolder.Check(options.DataDirectory);
                 return await RunAsync(options, cancellationToken);
             }
             catch (Exception e) when (e is WorkflowError or LocalSetupMissing or InvalidDataFolder)

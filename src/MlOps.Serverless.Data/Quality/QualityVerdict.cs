@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Runs;
@@ -15,7 +16,7 @@ namespace MlOps.Serverless.Data.Quality;
 /// bytes (header columns, byte-order mark, line endings, binary content). Writes the full report to
 /// <c>{qualityUri}report.json</c>, then throws <see cref="DataQualityFailed"/> if any hard rule failed.
 /// </summary>
-public sealed class QualityVerdict(IObjectStore store)
+public sealed partial class QualityVerdict(IObjectStore store)
 {
     public const string ReportFileName = "report.json";
     private const int SniffBytes = 64 * 1024;
@@ -38,6 +39,8 @@ public sealed class QualityVerdict(IObjectStore store)
         }
 
         ApplyRules(measurements, settings, run.Config.Split, files, hard, warnings, scans);
+        OneLine(hard);
+        OneLine(warnings);
 
         var passed = hard.Count == 0;
         var summary = Summarize(passed, measurements, hard, warnings);
@@ -266,6 +269,19 @@ public sealed class QualityVerdict(IObjectStore store)
             }
         }
     }
+
+    /// <summary>
+    /// Findings are read as one line (console, report, notification): example values that hold a line break or control
+    /// bytes (a quote spanning lines, a binary file) are shown with those as spaces.
+    /// </summary>
+    private static void OneLine(List<QualityFinding> findings)
+    {
+        for (var i = 0; i < findings.Count; i++)
+            findings[i] = findings[i] with { Message = ControlOrSpaceRun().Replace(findings[i].Message, " ") };
+    }
+
+    [GeneratedRegex(@"[\s\p{Cc}]+")]
+    private static partial Regex ControlOrSpaceRun();
 
     private static IEnumerable<CsvScanResult> ScansOf(string dataset, IReadOnlyDictionary<string, CsvScanResult> scans) =>
         scans.Where(s => s.Key.Contains($"/{dataset}/", StringComparison.Ordinal)).Select(s => s.Value);

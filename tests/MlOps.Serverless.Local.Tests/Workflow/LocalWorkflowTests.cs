@@ -179,7 +179,9 @@ public sealed class LocalWorkflowTests : IDisposable
 
         Assert.Equal("States.TaskFailed", result.Execution.Error);
         Assert.Equal(1, fault!.Calls);
-        Assert.Equal(["BuildFeatures", "DescribeFailure", "FailureCauseAsIs", "NotifyFailure", "RunFailed"], result.Execution.StatesEntered.TakeLast(5));
+        Assert.Equal(["BuildFeatures", "DescribeFailure", "ParseFailureCause", "FailureMessage", "QueryFailureMessage", "NotifyFailure", "RunFailed"],
+            result.Execution.StatesEntered.TakeLast(7));
+        Assert.Contains("failed: States.TaskFailed: injected\"", File.ReadAllText(RunFile(result, "notifications.jsonl")));
         // In plain words wherever a person reads it; summary.json keeps the parts and the cause as JSON.
         Assert.Equal("Failed at BuildFeatures: States.TaskFailed: injected", RunFailure.From(result.Execution)!.Line);
         Assert.Contains("- Failed at BuildFeatures: States.TaskFailed: injected", File.ReadAllText(Path.Combine(result.RunFolder, "report.md")));
