@@ -167,9 +167,10 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("States.TaskFailed", execution.Error);
             Assert.Equal(cause, execution.Cause);
             Assert.Equal(["NotifyFailure", "RunFailed"], execution.StatesEntered.TakeLast(2));
-            Assert.Contains($"failed with States.TaskFailed: {cause}", Notifications(result));
+            Assert.Contains($"failed: States.TaskFailed: {cause}", Notifications(result));
             var summary = JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(result.RunFolder, "summary.json")))!;
             Assert.Equal("failed", (string?)summary["outcome"]);
+            Assert.Equal(state, (string?)summary["failure"]!["state"]);
             AssertPartialOutputsKept(result, state);
         }
         Report.Print(output, $"permanent fault at {state}: 1 injected, run {execution.Status} ({execution.Error ?? (string?)execution.Output?["outcome"]})");
