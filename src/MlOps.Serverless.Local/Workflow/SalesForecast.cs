@@ -88,7 +88,7 @@ public sealed record SalesForecast(IReadOnlyList<SalesForecastRow> Rows, string?
     public string Markdown()
     {
         var md = new StringBuilder("## Forecast of the coming weeks, in dollars\n\n");
-        if (OmittedBecause is not null) return md.Append($"No forecast: {OmittedBecause}\n").ToString();
+        if (OmittedBecause is not null) return md.Append($"No forecast: {OmittedBecause}\n\n").ToString();
         var weeks = Rows.Select(r => r.Week).Distinct().Order().ToList();
         var series = Rows.Select(r => (r.Store, r.Dept)).Distinct().Count();
         double predicted = Rows.Sum(r => r.PredictedSales), lastYear = Rows.Sum(r => r.NaiveSales);
