@@ -29,6 +29,9 @@ public class QualityBadInputTests
     private static string ReplaceLines(string csv, Func<int, string, string> change) =>
         string.Join("\r\n", csv.Split("\r\n").Select((line, i) => change(i, line)));
 
+    private static string ReplaceFirst(string text, string from, string to) =>
+        text.IndexOf(from, StringComparison.Ordinal) is var at and >= 0 ? text[..at] + to + text[(at + from.Length)..] : text;
+
     [Fact]
     public async Task A_missing_file_is_named()
     {
@@ -114,6 +117,61 @@ public class QualityBadInputTests
         var (error, _) = await Fails(files);
 
         Assert.Contains("sales data-set.csv, column Weekly_Sales: 1 value(s) cannot be parsed as a number, e.g. '12x5' (1 rows)", error.Message);
+    }
+
+    [Fact]
+    public async Task A_non_numeric_value_is_located_by_line_and_key()
+    {
+        var files = Files(Sample);
+        var line = Sample.Sales.Split("\r\n")[10].Split(',');
+        files[RawDatasets.Sales] = Encoding.UTF8.GetBytes(ReplaceLines(Sample.Sales, (i, l) =>
+            i == 10 ? string.Join(',', l.Split(',').Select((f, c) => c == 3 ? "12x5" : f)) : l));
+
+        var (error, _) = await Fails(files);
+
+        Assert.Contains($"'12x5' at line 11 (Store {line[0]}, Dept {line[1]}, Date {line[2]})", error.Message);
+    }
+
+    [Fact]
+    public async Task A_stray_quote_is_a_named_failure_with_file_line_and_key()
+    {
+        var files = Files(Sample);
+        var line = Sample.Sales.Split("\r\n")[7].Split(',');
+        files[RawDatasets.Sales] = Encoding.UTF8.GetBytes(ReplaceLines(Sample.Sales, (i, l) => i == 7 ? ReplaceFirst(l, ",", ",\"") : l));
+
+        var (error, report) = await Fails(files);
+
+        var finding = Assert.Single(report.HardFailures, f => f.Rule == "csv_stray_quote");
+        Assert.Contains($"sales data-set.csv: 1 line(s) with an unclosed quote: line 8 (Store {line[0]}, Dept {line[1]}, Date {line[2]})", finding.Message);
+        Assert.Contains("[csv_stray_quote]", error.Message);
+    }
+
+    [Fact]
+    public async Task A_wrong_field_count_is_a_named_failure_with_file_line_and_key()
+    {
+        var files = Files(Sample);
+        var line = Sample.Sales.Split("\r\n")[4].Split(',');
+        files[RawDatasets.Sales] = Encoding.UTF8.GetBytes(ReplaceLines(Sample.Sales, (i, l) => i == 4 ? l + ",extra" : l));
+
+        var (_, report) = await Fails(files);
+
+        var finding = Assert.Single(report.HardFailures, f => f.Rule == "csv_field_count");
+        Assert.Contains($"sales data-set.csv: 1 line(s) with a wrong number of fields (5 expected, as in the header): line 5 (Store {line[0]}, Dept {line[1]}, Date {line[2]}) has 6", finding.Message);
+    }
+
+    [Fact]
+    public async Task A_thousands_separator_is_named_as_such_not_blamed_on_IsHoliday()
+    {
+        var files = Files(Sample);
+        var line = Sample.Sales.Split("\r\n")[3].Split(',');
+        files[RawDatasets.Sales] = Encoding.UTF8.GetBytes(ReplaceLines(Sample.Sales, (i, l) =>
+            i == 3 ? string.Join(',', l.Split(',').Select((f, c) => c == 3 ? "38,614.46" : f)) : l));
+
+        var (error, report) = await Fails(files);
+
+        var finding = Assert.Single(report.HardFailures, f => f.Rule == "csv_thousands_separator");
+        Assert.Contains($"sales data-set.csv: 1 line(s) with a thousands separator in a number: line 4 (Store {line[0]}, Dept {line[1]}, Date {line[2]}) Weekly_Sales '38,614.46'", finding.Message);
+        Assert.DoesNotContain(report.HardFailures, f => f.Column == "IsHoliday");
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::Events::Rule", 3)] // schedule, upload, run failed
     [InlineData("AWS::SQS::Queue", 2)]
     [InlineData("AWS::Glue::Database", 1)]
-    [InlineData("AWS::Glue::Table", 7)]
+    [InlineData("AWS::Glue::Table", 9)]
     [InlineData("AWS::Athena::WorkGroup", 1)]
     [InlineData("AWS::SageMaker::ModelPackageGroup", 1)]
     [InlineData("AWS::SNS::Topic", 1)]

@@ -58,11 +58,13 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
                 "data" => await DataFileAsync(entry),
                 "mlflow" => await MlflowAnswerAsync(entry),
                 "xgboost" => await XgboostAsync(entry),
+                "data-folder" => await DataFolderAsync(entry),
                 _ => new Outcome("?", "", $"unknown corpus category {entry.Category}"),
             };
             var name = $"{entry.Category}/{Path.GetFileName(entry.File)}";
             output.WriteLine($"{name}: {outcome.Error ?? "accepted"}: {Shorten(outcome.Message)}");
             if (outcome.Problem is not null) failures.Add($"{name}: {outcome.Problem}");
+            else if (outcome.Error is not null && NotPlain(outcome.Message) is { } why) failures.Add($"{name}: the message is not one plain line ({why}): {Shorten(outcome.Message)}");
             else if (outcome.Error != entry.Error) failures.Add($"{name}: expected {entry.Error ?? "acceptance"}, got {outcome.Error ?? "acceptance"}: {Shorten(outcome.Message)}");
             else if (!outcome.Message.Contains(entry.Contains, StringComparison.OrdinalIgnoreCase)) failures.Add($"{name}: message lacks '{entry.Contains}': {Shorten(outcome.Message)}");
             else perCategory[entry.Category] = perCategory.GetValueOrDefault(entry.Category) + 1;
@@ -72,6 +74,13 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
         Report.Print(output, $"{entries.Count} bad inputs tried, {handled} handled ({string.Join(", ", perCategory.Select(p => $"{p.Key} {p.Value}"))})");
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
     }
+
+    /// <summary>What a person would stumble over in a message: a line break, a JSON escape, a JSON object.</summary>
+    private static string? NotPlain(string message) =>
+        message.Contains('\n') ? "a line break"
+        : message.Contains("\\u00", StringComparison.Ordinal) || message.Contains("\\\"", StringComparison.Ordinal) ? "a JSON escape"
+        : message.Contains("{\"", StringComparison.Ordinal) ? "raw JSON"
+        : null;
 
     private static string Shorten(string text) => text.Length > 300 ? text[..300] + "..." : text;
 
@@ -131,19 +140,52 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
         }
         if (!File.ReadAllText(Path.Combine(result.RunFolder, "notifications.jsonl")).Contains("Retraining run failed", StringComparison.Ordinal))
             return new Outcome(execution.Error, execution.Cause ?? "", "no failure notification");
-        return new Outcome(execution.Error, LambdaMessage(execution.Cause));
+        return PlainOutcome(result);
     }
 
-    /// <summary>A Lambda error's cause is <c>{"errorMessage",...}</c>, a failed query's its StateChangeReason; other causes are kept whole.</summary>
-    private static string LambdaMessage(string? cause)
+    /// <summary>What a person reads of a failed run: the console's, the report's and the notification's line.</summary>
+    private static Outcome PlainOutcome(LocalRunResult result)
     {
-        if (cause is null) return "";
+        var failure = RunFailure.From(result.Execution)!;
+        var report = File.ReadAllText(Path.Combine(result.RunFolder, "report.md"));
+        var notification = File.ReadAllText(Path.Combine(result.RunFolder, "notifications.jsonl"));
+        if (!report.Contains(failure.Line, StringComparison.Ordinal)) return new Outcome(failure.Error, failure.Message, $"report.md lacks '{failure.Line}'");
+        var published = JsonNode.Parse(notification.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!["Message"]!.GetValue<string>();
+        if (!published.Contains(failure.Message, StringComparison.Ordinal)) return new Outcome(failure.Error, failure.Message, $"the notification lacks the message: {published}");
+        return new Outcome(failure.Error, failure.Message);
+    }
+
+    // ---- --data folders: the local workflow refuses them before it starts anything ----
+
+    private async Task<Outcome> DataFolderAsync(Entry entry)
+    {
+        var layout = JsonNode.Parse(await File.ReadAllTextAsync(entry.File))!;
+        var data = Path.Combine(_root, "folders", Path.GetFileNameWithoutExtension(entry.File));
+        switch ((string)layout["layout"]!)
+        {
+            case "file":
+                Directory.CreateDirectory(Path.GetDirectoryName(data)!);
+                File.Copy(Path.Combine(CorpusDirectory, "data", "base", RawDatasets.Sales.FileName), data, overwrite: true);
+                break;
+            case "files":
+                Directory.CreateDirectory(data);
+                foreach (var (name, dataset) in layout["files"]!.AsArray().Select(n => (string)n!).Zip(RawDatasets.All))
+                    File.Copy(Path.Combine(CorpusDirectory, "data", "base", dataset.FileName), Path.Combine(data, name), overwrite: true);
+                break;
+        }
+        var runs = Path.Combine(_root, "runs");
         try
         {
-            var node = JsonNode.Parse(cause);
-            return (string?)node?["errorMessage"] ?? (string?)node?["QueryExecution"]?["Status"]?["StateChangeReason"] ?? cause;
+            await LocalRuns.RunAsync(_root, "corpus-folder-" + Path.GetFileNameWithoutExtension(entry.File), dataDirectory: data);
+            return new Outcome(null, "the run started");
         }
-        catch (System.Text.Json.JsonException) { return cause; }
+        catch (InvalidDataFolder e)
+        {
+            // Refused before anything started: no run folder, one plain line.
+            return Directory.Exists(runs) && Directory.EnumerateDirectories(runs).Any(d => d.Contains("corpus-folder-", StringComparison.Ordinal))
+                ? new Outcome(e.GetType().Name, e.Message, "a run folder was created before the check")
+                : e.Message.Contains('\n') ? new Outcome(e.GetType().Name, e.Message, "the message is not one line") : new Outcome(e.GetType().Name, e.Message);
+        }
     }
 
     // ---- MLflow answers: the typed client against a server answering with the corpus entry ----
@@ -201,6 +243,6 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
         if (!execution.StatesEntered.Contains(before)) return new Outcome(execution.Error, execution.Cause ?? "", $"the run failed before {before}");
         if (!File.ReadAllText(Path.Combine(result.RunFolder, "notifications.jsonl")).Contains("Retraining run failed", StringComparison.Ordinal))
             return new Outcome(execution.Error, execution.Cause ?? "", "no failure notification");
-        return new Outcome(execution.Error, execution.Cause ?? "");
+        return PlainOutcome(result);
     }
 }

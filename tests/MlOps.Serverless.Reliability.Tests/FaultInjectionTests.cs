@@ -180,6 +180,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
             Assert.Contains($"ended FAILED with States.TaskFailed: {cause}", Notifications(result));
             var summary = JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(result.RunFolder, "summary.json")))!;
             Assert.Equal("failed", (string?)summary["outcome"]);
+            Assert.Equal(state, (string?)summary["failure"]!["state"]);
             AssertPartialOutputsKept(result, state);
         }
         Report.Print(output, $"permanent fault at {state}: 1 injected, run {execution.Status} ({execution.Error ?? (string?)execution.Output?["outcome"]})");

@@ -60,6 +60,7 @@ public sealed class RetrainingPathTests
             .Returns("RegisterModelPackage", """{"ModelPackageArn":"arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/2"}""")
             .Returns("LogPromotion", _ => ScriptedTasks.LambdaResponse(JsonNode.Parse("""{"status":"logged","modelVersion":"2"}""")))
             .Returns("PredictForecastWeeks", """{"TransformJobStatus":"Completed"}""")
+            .Returns("ForecastSalesQuery", Query("q-forecast-sales"))
             .Returns("CreateEndpointConfig", """{"EndpointConfigArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/epc"}""")
             .Returns("UpdateEndpoint", """{"EndpointArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint/mlops"}""")
             .Returns("NotifyPromoted", """{"MessageId":"m-1"}""")
@@ -86,7 +87,7 @@ public sealed class RetrainingPathTests
         Assert.Equal([.. HappyPrefix, "NotifyCostEstimate", "TuningEnabled", "TuneHyperparameters", "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult",
             "LogTraining", "CreateModel", "PredictTestPeriod", "FindChampion", "HasChampion", "NoChampion", "EvaluationQuery", "EvaluationResults",
             "EvaluationGate", "LogEvaluation", "PromoteOrReject", "RegisterModelPackage", "LogPromotion", "BatchPredictionsEnabled",
-            "PredictForecastWeeks", "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], Sequential(result));
+            "PredictForecastWeeks", "ForecastSalesQuery", "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], Sequential(result));
         Assert.Equal("promoted", (string?)result.Output!["outcome"]);
         Assert.Equal("arn:aws:sagemaker:us-east-1:123456789012:model-package/retail/2", (string?)result.Output["modelPackageArn"]);
         Assert.Equal(5, new[] { "SplitTrain", "SplitValidation", "SplitTestFeatures", "SplitTestLabels", "SplitForecastFeatures" }.Count(s => script.CallsTo(s) == 1));
@@ -166,6 +167,18 @@ public sealed class RetrainingPathTests
         Assert.Equal("InvalidRunRequest", result.Error);
         Assert.Equal(["PrepareRun"], result.StatesEntered);
         Assert.Equal(1, script.CallsTo("PrepareRun"));
+    }
+
+    [Fact]
+    public async Task Intrinsic_functions_keep_backslashes_and_quotes_as_step_functions_does()
+    {
+        // The interpreter used to strip every backslash from States.Format's result (a Windows path, an escaped quote).
+        const string definition = """{"StartAt":"F","States":{"F":{"Type":"Pass","Parameters":{"m.$":"States.Format('Run failed: {}', $.v)"},"End":true}}}""";
+        var input = new JsonObject { ["v"] = @"value 'abc' in C:\data\in.json is not a number" };
+        var result = await TestDefinition.Runner().RunAsync(new ExecutionRequest(definition, input, "test-run"), new ScriptedTasks());
+
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        Assert.Equal(@"Run failed: value 'abc' in C:\data\in.json is not a number", (string?)result.Output!["m"]);
     }
 
     [Fact]

@@ -40,9 +40,11 @@ public static class RunCommand
                 var overrides = Overrides(parse.GetValue(config), parse.GetValue(set) ?? []);
                 var options = new LocalRunOptions(parse.GetValue(output)!.FullName, parse.GetValue(data)?.FullName, overrides,
                     parse.GetValue(mlflow), parse.GetValue(name));
+                // Before anything starts (node, the progress display, the run folder).
+                if (options.DataDirectory is not null) DataFolder.Check(options.DataDirectory);
                 return await RunAsync((workflow, onEvent, onNotification, ct) => workflow.RunAsync(options, onEvent, onNotification, ct), cancellationToken);
             }
-            catch (Exception e) when (e is WorkflowError or LocalSetupMissing)
+            catch (Exception e) when (e is WorkflowError or LocalSetupMissing or InvalidDataFolder)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]{e.GetType().Name}[/]: {e.Message}");
                 return 2;
@@ -108,7 +110,7 @@ public static class RunCommand
         var summary = RunReport.Summary(result, new LocalLayout(Path.GetDirectoryName(Path.GetDirectoryName(result.RunFolder))!));
         var ok = result.Execution.Succeeded;
         AnsiConsole.MarkupLineInterpolated($"\n[bold]Outcome:[/] [{(ok ? "green" : "red")}]{summary["outcome"]}[/] in {result.Elapsed.TotalSeconds:0.0} s (run {result.RunId})");
-        if (!ok) AnsiConsole.MarkupLineInterpolated($"[red]{result.Execution.Error}[/]: {result.Execution.Cause}");
+        if (RunFailure.From(result.Execution) is { } failure) AnsiConsole.MarkupLineInterpolated($"[red]{failure.Line}[/]");
         if (summary["gate"] is JsonObject gate)
         {
             // All three on the same test rows; the champion's column is empty when there is none or it is not comparable.
@@ -130,6 +132,7 @@ public static class RunCommand
         var cost = result.Cost;
         AnsiConsole.MarkupLineInterpolated(
             $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}), {cost.TransformJobs} batch transform jobs (SageMaker compute, not priced here); prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s arm64, $0.20 per 1M requests (us-east-1)");
+        AnsiConsole.MarkupLineInterpolated($"Forecast (dollars per store, dept and week): {(string?)summary["forecast"] ?? "none (no promoted model, so no forecast)"}");
     }
 
     private static void PrintMlflow(LocalRunResult result)

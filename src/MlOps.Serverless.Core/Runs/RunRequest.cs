@@ -71,6 +71,7 @@ public sealed record OutputLocations(
     string ForecastFeaturesUri,
     string PredictionsUri,
     string ForecastUri,
+    string ForecastSalesUri,
     string EvaluationUri,
     string ReportsUri,
     string ModelArtifactsUri,
@@ -89,7 +90,7 @@ public sealed record OutputLocations(
             workBucket, prefix, $"s3://{workBucket}/{prefix}",
             Work("quality"), Work("features"), Work("train"), Work("validation"),
             Work("test-features"), Work("test-labels"), Work("forecast-features"),
-            Work("predictions"), Work("forecast"), Work("evaluation"), Work("reports"),
+            Work("predictions"), Work("forecast"), Work("forecast-sales"), Work("evaluation"), Work("reports"),
             $"s3://{artifactBucket}/{prefix}models/", $"s3://{artifactBucket}/{prefix}checkpoints/",
             Work("champion-predictions"));
     }

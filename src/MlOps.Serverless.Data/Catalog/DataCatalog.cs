@@ -124,7 +124,25 @@ public static class DataCatalog
         BucketRole.Work, "runs/${run_id}/champion-predictions/", TableFormat.TextCsv, RunKey,
         "The champion model's batch transform predictions on this run's test features (relative to scale)");
 
-    public static IReadOnlyList<TableDefinition> Tables { get; } = [RawSales, RawFeatures, RawStores, Features, TestLabels, Predictions, ChampionPredictions];
+    /// <summary>Batch transform output on the forecast features (same shape as <see cref="Predictions"/>).</summary>
+    public static TableDefinition ForecastPredictions { get; } = new(
+        "forecast_predictions",
+        [new("record_id", "string"), new("prediction", "double")],
+        BucketRole.Work, "runs/${run_id}/forecast/", TableFormat.TextCsv, RunKey,
+        "Batch transform predictions on the forecast weeks (relative to scale)");
+
+    /// <summary>The forecast in dollars: what the team queries in Athena (<c>WHERE run_id = '...'</c>).</summary>
+    public static TableDefinition ForecastSales { get; } = new(
+        "forecast_sales",
+        [
+            new("store", "int"), new("dept", "int"), new("week", "date"), new("predicted_sales", "double"),
+            new("naive_sales", "double"), new("is_holiday", "int"),
+        ],
+        BucketRole.Work, "runs/${run_id}/forecast-sales/", TableFormat.GzipCsv, RunKey,
+        "Forecast weekly sales in dollars per store, department and week, beside the same week last year (naive)");
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } =
+        [RawSales, RawFeatures, RawStores, Features, TestLabels, Predictions, ChampionPredictions, ForecastPredictions, ForecastSales];
 
     public static TableDefinition Find(string name) =>
         Tables.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"No table '{name}' in the data catalog.", nameof(name));

@@ -18,6 +18,7 @@ public enum SqlQuery
     SplitTestLabels,
     SplitForecastFeatures,
     Evaluation,
+    ForecastSales,
 }
 
 /// <summary>A template ready for <c>States.Format('{EscapedTemplate}', {ArgumentPaths})</c>.</summary>
@@ -47,6 +48,7 @@ public static partial class SqlTemplates
         ["forecast_features_uri"] = "$.run.output.forecastFeaturesUri",
         ["predictions_uri"] = "$.run.output.predictionsUri",
         ["evaluation_uri"] = "$.run.output.evaluationUri",
+        ["forecast_sales_uri"] = "$.run.output.forecastSalesUri",
     };
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Runs;
@@ -15,7 +16,7 @@ namespace MlOps.Serverless.Data.Quality;
 /// bytes (header columns, byte-order mark, line endings, binary content). Writes the full report to
 /// <c>{qualityUri}report.json</c>, then throws <see cref="DataQualityFailed"/> if any hard rule failed.
 /// </summary>
-public sealed class QualityVerdict(IObjectStore store)
+public sealed partial class QualityVerdict(IObjectStore store)
 {
     public const string ReportFileName = "report.json";
     private const int SniffBytes = 64 * 1024;
@@ -29,10 +30,17 @@ public sealed class QualityVerdict(IObjectStore store)
         var warnings = new List<QualityFinding>();
 
         var files = new List<FileCheck>();
+        var scans = new Dictionary<string, CsvScanResult>();
         foreach (var dataset in RawDatasets.All)
+        {
             files.AddRange(await CheckFilesAsync(run, dataset, hard, warnings, cancellationToken));
+            foreach (var file in files.Where(f => f.Dataset == dataset.Folder && !f.LooksBinary && f.LineEnding != "CR"))
+                scans[file.Key] = await ScanLinesAsync(run, file, dataset, measurements, hard, cancellationToken);
+        }
 
-        ApplyRules(measurements, settings, run.Config.Split, files, hard, warnings);
+        ApplyRules(measurements, settings, run.Config.Split, files, hard, warnings, scans);
+        OneLine(hard);
+        OneLine(warnings);
 
         var passed = hard.Count == 0;
         var summary = Summarize(passed, measurements, hard, warnings);
@@ -106,6 +114,38 @@ public sealed class QualityVerdict(IObjectStore store)
         return checks;
     }
 
+    /// <summary>
+    /// One pass over a file as OpenCSVSerde reads it: malformed lines become hard failures naming the file, the lines and
+    /// their keys, and the quality query's unparsable example values are located by line and key.
+    /// </summary>
+    private async Task<CsvScanResult> ScanLinesAsync(RunRequest run, FileCheck file, RawDataset dataset, IReadOnlyList<QualityMeasurement> measurements,
+        List<QualityFinding> hard, CancellationToken cancellationToken)
+    {
+        var sought = measurements.Where(m => m.Metric == "unparsable" && m.Dataset == dataset.Folder && m.Value > 0 && m.Column is not null)
+            .ToDictionary(m => m.Column!, m => CsvLineScan.ExampleValues(m.Examples));
+        // The run's copy of the fingerprinted object, never the upload itself.
+        var copy = run.InputOf(run.Data.Objects.First(o => o.Key == file.Key));
+        await using var stream = await store.OpenReadAsync(copy, cancellationToken)
+                                 ?? throw new InvalidStageInput($"{copy} (the run's copy of s3://{run.Data.Bucket}/{file.Key}) cannot be read.");
+        var scan = await CsvLineScan.ScanAsync(stream, dataset, sought, cancellationToken);
+        static string More(long count, int listed) => count > listed ? $" and {count - listed:#,0} more" : "";
+        if (scan.StrayQuoteCount > 0)
+            hard.Add(new("csv_stray_quote", $"{scan.StrayQuoteCount:#,0} lines", "0",
+                $"{file.Key}: {scan.StrayQuoteCount:#,0} line(s) with an unclosed quote: {string.Join("; ", scan.StrayQuotes)}{More(scan.StrayQuoteCount, scan.StrayQuotes.Count)} " +
+                "(Athena's CSV reader keeps only the fields before the quote)", file.Key));
+        if (scan.ThousandsSeparatorCount > 0)
+            hard.Add(new("csv_thousands_separator", $"{scan.ThousandsSeparatorCount:#,0} lines", "0",
+                $"{file.Key}: {scan.ThousandsSeparatorCount:#,0} line(s) with a thousands separator in a number: " +
+                string.Join("; ", scan.ThousandsSeparators.Select(t => $"{t.Where} {t.Column} '{t.Value}'")) + More(scan.ThousandsSeparatorCount, scan.ThousandsSeparators.Count) +
+                " (the comma splits the number into two fields; write it without separators, e.g. 38614.46)", file.Key, scan.ThousandsSeparators[0].Column));
+        if (scan.WrongFieldCountCount > 0)
+            hard.Add(new("csv_field_count", $"{scan.WrongFieldCountCount:#,0} lines", "0",
+                $"{file.Key}: {scan.WrongFieldCountCount:#,0} line(s) with a wrong number of fields ({scan.ExpectedFields} expected, as in the header): " +
+                string.Join("; ", scan.WrongFieldCounts.Select(w => $"{w.Where} has {w.Fields}")) + More(scan.WrongFieldCountCount, scan.WrongFieldCounts.Count) +
+                " (Athena's CSV reader drops extra fields and reads missing ones as NULL)", file.Key));
+        return scan;
+    }
+
     /// <summary>Reads the run's copy (<paramref name="copy"/>) of the fingerprinted object, never the upload itself.</summary>
     private async Task<FileCheck> SniffAsync(S3Location copy, StoredObject obj, RawDataset dataset, CancellationToken cancellationToken)
     {
@@ -152,7 +192,7 @@ public sealed class QualityVerdict(IObjectStore store)
 
     private static void ApplyRules(
         IReadOnlyList<QualityMeasurement> measurements, DataQualitySettings settings, SplitSettings split,
-        IReadOnlyList<FileCheck> files, List<QualityFinding> hard, List<QualityFinding> warnings)
+        IReadOnlyList<FileCheck> files, List<QualityFinding> hard, List<QualityFinding> warnings, IReadOnlyDictionary<string, CsvScanResult> scans)
     {
         string FileOf(string dataset) =>
             files.Where(f => f.Dataset == dataset).Select(f => f.Key).FirstOrDefault()
@@ -181,9 +221,10 @@ public sealed class QualityVerdict(IObjectStore store)
             var file = FileOf(m.Dataset);
             switch (m.Metric)
             {
-                case "unparsable" when value > settings.MaxUnparsableValues:
+                // Values that only malformed lines hold are the csv_* failures' doing, not the column's.
+                case "unparsable" when value > settings.MaxUnparsableValues && !ExplainedByMalformedLines(m, scans):
                     hard.Add(new("unparsable_values", N(value), N(settings.MaxUnparsableValues),
-                        $"{file}, column {m.Column}: {N(value)} value(s) cannot be parsed as {ExpectedFormat(m.Column)}{Examples(m)}", file, m.Column));
+                        $"{file}, column {m.Column}: {N(value)} value(s) cannot be parsed as {ExpectedFormat(m.Column)}{Examples(m)}{Located(m, scans)}", file, m.Column));
                     break;
                 case "null_rate" when value > settings.WarnNullRate:
                     warnings.Add(new("null_rate", Pct(value), Pct(settings.WarnNullRate),
@@ -231,6 +272,32 @@ public sealed class QualityVerdict(IObjectStore store)
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Findings are read as one line (console, report, notification): example values that hold a line break or control
+    /// bytes (a quote spanning lines, a binary file) are shown with those as spaces.
+    /// </summary>
+    private static void OneLine(List<QualityFinding> findings)
+    {
+        for (var i = 0; i < findings.Count; i++)
+            findings[i] = findings[i] with { Message = ControlOrSpaceRun().Replace(findings[i].Message, " ") };
+    }
+
+    [GeneratedRegex(@"[\s\p{Cc}]+")]
+    private static partial Regex ControlOrSpaceRun();
+
+    private static IEnumerable<CsvScanResult> ScansOf(string dataset, IReadOnlyDictionary<string, CsvScanResult> scans) =>
+        scans.Where(s => s.Key.Contains($"/{dataset}/", StringComparison.Ordinal)).Select(s => s.Value);
+
+    private static bool ExplainedByMalformedLines(QualityMeasurement m, IReadOnlyDictionary<string, CsvScanResult> scans) =>
+        m.Column is { } column && ScansOf(m.Dataset, scans).Sum(s => s.ValuesOnMalformedLines.GetValueOrDefault(column)) >= (m.Value ?? 0);
+
+    /// <summary>Where the examples are: "; '12x5' at line 11 (Store 1, Dept 1, Date 05/02/2010)".</summary>
+    private static string Located(QualityMeasurement m, IReadOnlyDictionary<string, CsvScanResult> scans)
+    {
+        var found = ScansOf(m.Dataset, scans).SelectMany(s => s.Values.GetValueOrDefault(m.Column ?? "") ?? []).Take(CsvLineScan.Listed).ToList();
+        return found.Count == 0 ? "" : "; " + string.Join("; ", found.Select(f => $"'{f.Value}' at {f.Where}"));
     }
 
     private static string ExpectedFormat(string? column) => column switch

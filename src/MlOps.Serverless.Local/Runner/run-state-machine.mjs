@@ -4,7 +4,8 @@
 //   node -> .NET : {"type":"task", id, state, resource, input}      (.NET answers on stdin)
 //   .NET -> node : {"type":"result", id, output} | {"type":"error", id, error, cause}
 //   node -> .NET : {"type":"event", event} for each execution event, then {"type":"end", ...}
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
+import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 
@@ -23,7 +24,29 @@ if (!modulesDir) {
   process.exit(2);
 }
 const require = createRequire(path.join(modulesDir, 'package.json'));
-const { StateMachine } = require('aws-local-stepfunctions');
+const { StateMachine } = loadInterpreter(require);
+
+// aws-local-stepfunctions 3.0 strips every backslash from an intrinsic function's result, including those inside
+// the values a path argument inserts (a Lambda error's "\u0027" became "u0027"). Step Functions unescapes only the
+// function's own string literals ('\'', '\{', '\}', '\\'). Both places are patched in the bundle's source as loaded;
+// a bundle that no longer has them fails loudly rather than running unpatched.
+function loadInterpreter(req) {
+  const file = req.resolve('aws-local-stepfunctions');
+  const patches = [
+    ['return arg.slice(1, lastSingleQuote);', 'return arg.slice(1, lastSingleQuote).replace(/\\\\(.)/gs, "$1");'],
+    ['result = result.replaceAll("\\\\", "");', '/* literals are unescaped in parseArguments */'],
+  ];
+  let source = fs.readFileSync(file, 'utf8');
+  for (const [from, to] of patches) {
+    if (!source.includes(from)) throw new Error(`aws-local-stepfunctions changed: '${from}' not found in ${file}`);
+    source = source.replace(from, to);
+  }
+  const bundle = new Module(file);
+  bundle.filename = file;
+  bundle.paths = Module._nodeModulePaths(path.dirname(file));
+  bundle._compile(source, file);
+  return bundle.exports;
+}
 
 class TaskError extends Error {
   constructor(name, cause) {

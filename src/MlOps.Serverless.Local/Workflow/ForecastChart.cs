@@ -30,7 +30,7 @@ public static class ForecastChart
         svg.Append(Invariant, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"11\">\n");
         svg.Append(Invariant, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n");
         svg.Append(Invariant, $"<text x=\"{Left}\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{Escape(title)}</text>\n");
-        Legend(svg, Left, 42);
+        Legend(svg, Left, 42, series);
         for (var i = 0; i < series.Count; i++)
             Panel(svg, series[i], PanelWidth * (i % Columns), Header + PanelHeight * (i / Columns));
         svg.Append("</svg>\n");
@@ -124,9 +124,13 @@ public static class ForecastChart
         svg.Append(Invariant, $"<path d=\"{d}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" stroke-linecap=\"round\" stroke-linejoin=\"round\"{(dashed ? " stroke-dasharray=\"5,3\"" : "")}/>\n");
     }
 
-    private static void Legend(StringBuilder svg, double x, double y)
+    // Only the lines drawn: a forecast of coming weeks has no actuals.
+    private static void Legend(StringBuilder svg, double x, double y, IReadOnlyList<ForecastSeries> series)
     {
-        foreach (var (label, colour, dashed) in new[] { ("actual", ActualColour, false), ("model forecast", ModelColour, false), ("naive (same week last year)", NaiveColour, true) })
+        bool Drawn(Func<ForecastPoint, double> value) => series.Any(s => s.Points.Any(p => double.IsFinite(value(p))));
+        var lines = new[] { ("actual", ActualColour, false, Drawn(p => p.Actual)), ("model forecast", ModelColour, false, Drawn(p => p.Predicted)),
+            ("naive (same week last year)", NaiveColour, true, Drawn(p => p.Naive)) };
+        foreach (var (label, colour, dashed, _) in lines.Where(l => l.Item4))
         {
             svg.Append(Invariant, $"<line x1=\"{x}\" y1=\"{y - 4}\" x2=\"{x + 24}\" y2=\"{y - 4}\" stroke=\"{colour}\" stroke-width=\"2\"{(dashed ? " stroke-dasharray=\"5,3\"" : "")}/>");
             svg.Append(Invariant, $"<text x=\"{x + 30}\" y=\"{y}\">{Escape(label)}</text>\n");

@@ -8,7 +8,10 @@ public sealed record ForecastPoint(DateOnly Date, double Actual, double Predicte
 /// <summary>One store/department series over the test weeks, ordered by date.</summary>
 public sealed record ForecastSeries(int Store, int Dept, IReadOnlyList<ForecastPoint> Points)
 {
-    public string Title => $"Store {Store} · Dept {Dept}";
+    /// <summary>A title for a series that is not one store and department (e.g. a total).</summary>
+    public string? Label { get; init; }
+
+    public string Title => Label ?? $"Store {Store} · Dept {Dept}";
 
     public double TotalActual => Points.Sum(p => p.Actual);
 

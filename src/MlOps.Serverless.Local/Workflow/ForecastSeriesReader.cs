@@ -81,7 +81,7 @@ public static class ForecastSeriesReader
             ? value : throw new UnreadableForecastData($"{where}: {column} '{field}' is not a number.");
 
     /// <summary>Every non-empty line of every object under the prefix, gzip or plain whatever the name says.</summary>
-    private static async Task ForEachLineAsync(IObjectStore store, string prefixUri, Func<string, bool> include,
+    internal static async Task ForEachLineAsync(IObjectStore store, string prefixUri, Func<string, bool> include,
         Action<string, string> onLine, CancellationToken cancellationToken)
     {
         var prefix = S3Location.Parse(prefixUri);

@@ -50,6 +50,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
     public async Task<LocalRunResult> RunAsync(LocalRunOptions options, Action<ExecutionEvent>? onEvent = null,
         Action<string, string>? onNotification = null, CancellationToken cancellationToken = default)
     {
+        if (options.DataDirectory is not null) DataFolder.Check(options.DataDirectory);
         var clock = Stopwatch.StartNew();
         var layout = new LocalLayout(Path.GetFullPath(options.Root));
         var runId = options.ExecutionName ?? $"local-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";

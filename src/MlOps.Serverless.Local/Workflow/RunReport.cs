@@ -13,11 +13,12 @@ public static class RunReport
 
     public static async Task WriteAsync(LocalRunResult result, LocalLayout layout, CancellationToken cancellationToken)
     {
-        var summary = Summary(result, layout);
-        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "summary.json"), summary.ToJsonString(Indented), cancellationToken);
         var forecast = await ForecastSection.WriteAsync(new LocalFolderObjectStore(layout.S3Root), RunRequest(result.Execution)?["output"],
             result.RunFolder, result.RunId, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result, forecast, layout), cancellationToken);
+        var outcomes = await OutcomeSections.WriteAsync(result, layout, RunRequest(result.Execution), cancellationToken);
+        var summary = Summary(result, layout);
+        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "summary.json"), summary.ToJsonString(Indented), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result, forecast, outcomes, layout), cancellationToken);
     }
 
     /// <summary>The facts of a finished run, read from the execution's output or, for a failed run, its history.</summary>
@@ -32,12 +33,12 @@ public static class RunReport
             ["runId"] = result.RunId,
             ["status"] = execution.Status,
             ["outcome"] = (string?)execution.Output?["outcome"] ?? (execution.Succeeded ? "succeeded" : "failed"),
-            ["error"] = execution.Error,
-            ["cause"] = execution.Cause,
+            ["failure"] = RunFailure.From(execution)?.ToJson(),
             ["elapsedSeconds"] = Math.Round(result.Elapsed.TotalSeconds, 1),
             ["runFolder"] = result.RunFolder,
             ["outputs"] = run?["output"]?["runUri"] is { } uri ? LocalPath(layout, (string)uri!) : null,
             ["model"] = best?["ModelArtifacts"]?["S3ModelArtifacts"] is { } model ? LocalPath(layout, (string)model!) : null,
+            ["forecast"] = OutcomeSections.ForecastCsv(result.RunFolder),
             ["bestTrainingJob"] = (string?)best?["TrainingJobName"],
             ["quality"] = execution.Output?["quality"]?.DeepClone() ?? LastOutput(execution, "QualityVerdict")?["quality"]?.DeepClone(),
             ["gate"] = gate?.DeepClone(),
@@ -68,16 +69,17 @@ public static class RunReport
     public static string LocalPath(LocalLayout layout, string s3Uri) =>
         s3Uri.StartsWith("s3://", StringComparison.Ordinal) ? Path.Combine(layout.S3Root, s3Uri["s3://".Length..]) : s3Uri;
 
-    private static string Markdown(JsonObject s, LocalRunResult result, ForecastSection forecast, LocalLayout layout)
+    private static string Markdown(JsonObject s, LocalRunResult result, ForecastSection forecast, OutcomeSections outcomes, LocalLayout layout)
     {
         var md = new StringBuilder();
         md.AppendLine($"# Retraining run `{s["runId"]}`").AppendLine();
         md.AppendLine($"- Outcome: **{s["outcome"]}** ({s["status"]}) in {s["elapsedSeconds"]} s");
-        if (s["error"] is not null) md.AppendLine($"- Error: `{s["error"]}` — {s["cause"]}");
+        if (RunFailure.From(result.Execution) is { } failure) md.AppendLine($"- {failure.Line}");
         if (s["quality"]?["summary"] is { } quality) md.AppendLine($"- Data quality: {quality}");
         if (s["bestTrainingJob"] is { } job) md.AppendLine($"- Best training job: `{job}`; model: `{s["model"]}`");
         if (s["modelPackageArn"] is { } package) md.AppendLine($"- Registered model package: `{package}`");
         md.AppendLine($"- Outputs: `{s["outputs"]}`").AppendLine();
+        md.Append(outcomes.Forecast.Markdown());
 
         if (s["gate"] is JsonObject gate)
         {
@@ -92,6 +94,7 @@ public static class RunReport
         md.Append(ChampionSection.Markdown(s["gate"], LastOutput(result.Execution, "PredictChampionTestPeriod", "ChampionNotScored")?["champion"]?["scoring"],
             (string?)RunRequest(result.Execution)?["output"]?["testFeaturesUri"]));
         md.AppendLine(forecast.Markdown());
+        md.Append(outcomes.TestWeeks.Markdown()).Append(outcomes.Tuning).Append(outcomes.Quality);
         md.Append(MlflowSection.Markdown(result, layout));
 
         md.AppendLine("## States").AppendLine().AppendLine("| state | entered | duration (s) |").AppendLine("| --- | ---: | ---: |");

@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.IO.Compression;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
 using MlOps.Serverless.Local.Runner;
@@ -62,7 +65,7 @@ public sealed class LocalWorkflowTests : IDisposable
             "ListTrainingJobs", "DescribeBestTrainingJob", "CollectTuningResult", "LogTraining", "CreateModel", "PredictTestPeriod",
             "FindChampion", "HasChampion", "NoChampion", "EvaluationQuery", "EvaluationResults", "EvaluationGate", "LogEvaluation",
             "PromoteOrReject", "RegisterModelPackage", "LogPromotion", "BatchPredictionsEnabled", "PredictForecastWeeks",
-            "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], path);
+            "ForecastSalesQuery", "EndpointUpdateEnabled", "NotifyPromoted", "Promoted"], path);
 
         var inputs = JsonNode.Parse(File.ReadAllText(RunFile(result, "inputs.json")))!;
         Assert.Equal(3, inputs["files"]!.AsArray().Count);
@@ -91,6 +94,13 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "predictions"), "*.out"));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "forecast"), "*.out"));
         Assert.True(File.Exists(Path.Combine(outputs, "quality", "report.json")));
+        ForecastIsInDollars(summary, outputs);
+        foreach (var heading in new[] { "## Forecast of the coming weeks, in dollars", $"![Total forecast sales per week]({SalesForecast.SvgFile})",
+                     "## The test weeks in full", TestWeeksSection.WmaeDefinition, $"![Total weekly sales in the test weeks]({TestWeeksSection.TotalSvgFile})",
+                     "### The series that add most to WMAE", "### The 10 largest series, for comparison", "## Tuning", "- Trials: 4 (completed 4)", "## Data quality" })
+            Assert.Contains(heading, report);
+        foreach (var svg in new[] { SalesForecast.SvgFile, TestWeeksSection.TotalSvgFile, TestWeeksSection.RatioSvgFile })
+            Assert.Equal("svg", XDocument.Load(RunFile(result, svg)).Root!.Name.LocalName);
         var outbox = Path.Combine(outputs, "mlflow-outbox", "training.json");
         Assert.True(File.Exists(outbox), "without a tracking server MLflow payloads are kept");
         var curvesUri = (string)JsonNode.Parse(File.ReadAllText(outbox))!["input"]!["training"]!["curvesUri"]!;
@@ -207,6 +217,48 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(outputs, "train"), "*", SearchOption.AllDirectories));
     }
 
+    /// <summary>
+    /// The run folder's forecast.csv: one row per forecast record, predicted_sales = the transform's prediction × the
+    /// series scale (exp of the log_scale feature, rounded to 5 decimals), naive beside it.
+    /// </summary>
+    private static void ForecastIsInDollars(JsonNode summary, string outputs)
+    {
+        var rows = File.ReadAllLines((string)summary["forecast"]!);
+        Assert.Equal(SalesForecast.Header, rows[0]);
+        var predictions = Directory.GetFiles(Path.Combine(outputs, "forecast"), "*.out").SelectMany(File.ReadAllLines)
+            .Select(l => l.Split(',')).ToDictionary(f => f[0], f => double.Parse(f[1], CultureInfo.InvariantCulture));
+        var logScale = 1 + DataCatalog.FeatureColumns.ToList().FindIndex(c => c.Name == "log_scale");
+        var scales = new Dictionary<string, double>();
+        foreach (var file in Directory.GetFiles(Path.Combine(outputs, "forecast-features")))
+        {
+            using var reader = new StreamReader(new GZipStream(File.OpenRead(file), CompressionMode.Decompress));
+            while (reader.ReadLine() is { } line)
+                if (line.Split(',') is var f) scales[f[0]] = Math.Exp(double.Parse(f[logScale], CultureInfo.InvariantCulture));
+        }
+        Assert.Equal(predictions.Count, rows.Length - 1);
+        foreach (var row in rows.Skip(1).Select(r => r.Split(',')))
+        {
+            var expected = predictions[$"{row[0]}_{row[1]}_{row[2]}"] * scales[$"{row[0]}_{row[1]}_{row[2]}"];
+            var actual = double.Parse(row[3], CultureInfo.InvariantCulture);
+            Assert.InRange(actual, expected - Math.Abs(expected) * 1e-4 - 0.01, expected + Math.Abs(expected) * 1e-4 + 0.01);
+        }
+    }
+
+    [Fact]
+    public async Task A_data_folder_with_wrong_case_names_is_refused_before_anything_starts()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_root, "wrong-case")).FullName;
+        File.WriteAllText(Path.Combine(data, "Sales Data-Set.csv"), "Store,Dept,Date,Weekly_Sales,IsHoliday\n");
+        var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()));
+
+        var error = await Assert.ThrowsAsync<InvalidDataFolder>(() => workflow.RunAsync(new LocalRunOptions(_root, data, ExecutionName: "e2e-wrong-case")));
+
+        Assert.Equal($"--data {data}: \"sales data-set.csv\" is missing (\"Sales Data-Set.csv\" differs in case; names are case-sensitive); " +
+                     "\"Features data set.csv\" is missing; \"stores data-set.csv\" is missing. " +
+                     "Expected \"sales data-set.csv\", \"Features data set.csv\", \"stores data-set.csv\"; found \"Sales Data-Set.csv\".", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(_root, "runs", "e2e-wrong-case")), "nothing started");
+    }
+
     [Fact]
     public async Task Athena_failure_is_not_retried_and_fails_the_run_with_the_query_error()
     {
@@ -218,6 +270,13 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.Equal(1, fault!.Calls);
         Assert.Equal("BuildFeatures", result.Execution.StatesEntered[^1]); // the execution ends at the state that failed
         Assert.Contains("ended FAILED with States.TaskFailed", File.ReadAllText(RunFile(result, "notifications.jsonl")));
+        // In plain words wherever a person reads it; summary.json keeps the parts and the cause as JSON.
+        Assert.Equal("Failed at BuildFeatures: States.TaskFailed: injected", RunFailure.From(result.Execution)!.Line);
+        Assert.Contains("- Failed at BuildFeatures: States.TaskFailed: injected", File.ReadAllText(Path.Combine(result.RunFolder, "report.md")));
+        var failure = JsonNode.Parse(File.ReadAllText(Path.Combine(result.RunFolder, "summary.json")))!["failure"]!;
+        Assert.Equal("BuildFeatures", (string?)failure["state"]);
+        Assert.Equal("States.TaskFailed", (string?)failure["error"]);
+        Assert.Equal("injected", (string?)failure["cause"]!["QueryExecution"]!["Status"]!["StateChangeReason"]);
     }
 
     [Fact]

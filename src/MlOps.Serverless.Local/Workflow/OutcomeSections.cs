@@ -1,0 +1,26 @@
+using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Storage;
+
+namespace MlOps.Serverless.Local.Workflow;
+
+/// <summary>The report's sections on what the run produced: the dollar forecast, the test weeks in full, tuning, data quality.</summary>
+public sealed record OutcomeSections(SalesForecast Forecast, TestWeeksSection TestWeeks, string Tuning, string Quality)
+{
+    public static async Task<OutcomeSections> WriteAsync(LocalRunResult result, LocalLayout layout, JsonNode? run, CancellationToken cancellationToken)
+    {
+        var store = new LocalFolderObjectStore(layout.S3Root);
+        var execution = result.Execution;
+        var training = execution.History.LastOrDefault(e => e.Type == "StateExited" && e.StateName is "CollectTuningResult" or "CollectSingleJobResult")?.Output?["training"];
+        var quality = execution.Output?["quality"]
+            ?? execution.History.LastOrDefault(e => e.Type == "StateExited" && e.StateName == "QualityVerdict")?.Output?["quality"];
+        return new OutcomeSections(
+            await SalesForecast.WriteAsync(store, run?["output"], result.RunFolder, cancellationToken),
+            await TestWeeksSection.WriteAsync(store, run?["output"], result.RunFolder, cancellationToken),
+            TuningSummary.Markdown(training, run?["config"]),
+            TuningSummary.QualityMarkdown(quality));
+    }
+
+    /// <summary>The run folder's forecast CSV, or null when the run made none.</summary>
+    public static string? ForecastCsv(string runFolder) =>
+        Path.Combine(runFolder, SalesForecast.CsvFile) is var path && File.Exists(path) ? path : null;
+}
