@@ -177,7 +177,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(cause, execution.Cause);
             // The execution ends at the failed state (or the Parallel holding it), where a redrive continues.
             Assert.Contains(execution.History.Last(e => e.Type == "StateFailed").StateName, new[] { state, "SplitData" });
-            Assert.Contains($"ended FAILED with States.TaskFailed: {cause}", Notifications(result));
+            Assert.Contains($"ended FAILED: Failed at {(string?)JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(result.RunFolder, "summary.json")))!["failure"]!["state"]}: States.TaskFailed: {cause}", Notifications(result));
             var summary = JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(result.RunFolder, "summary.json")))!;
             Assert.Equal("failed", (string?)summary["outcome"]);
             Assert.Equal(state, (string?)summary["failure"]!["state"]);

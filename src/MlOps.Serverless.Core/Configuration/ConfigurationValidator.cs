@@ -58,7 +58,9 @@ public static class ConfigurationValidator
         var u = c.Tuning;
         // SageMaker's Grid strategy takes categorical ranges only; the ranges here are integer and continuous.
         Require(u.Strategy is "Bayesian" or "Random" or "Hyperband", "tuning.strategy", "Bayesian, Random or Hyperband (Grid searches categorical ranges only, and these ranges are numeric)", u.Strategy);
-        Require(u.MaxJobs is >= 1 and <= 500, "tuning.maxJobs", "an integer in [1, 500]", u.MaxJobs);
+        // SageMaker allows 500, but the definition reads the tuning job's training jobs in one
+        // ListTrainingJobsForHyperParameterTuningJob page (at most 100), and 500 summaries would pass the 256 KB state limit.
+        Require(u.MaxJobs is >= 1 and <= 100, "tuning.maxJobs", "an integer in [1, 100] (the training jobs are read in one page of 100)", u.MaxJobs);
         Require(u.MaxParallelJobs is >= 1 and <= 100, "tuning.maxParallelJobs", "an integer in [1, 100]", u.MaxParallelJobs);
         Require(u.MaxParallelJobs <= u.MaxJobs, "tuning.maxParallelJobs", $"at most tuning.maxJobs ({u.MaxJobs})", u.MaxParallelJobs);
         Require(u.ObjectiveMetric is "validation:rmse" or "validation:mae", "tuning.objectiveMetric", "validation:rmse or validation:mae", u.ObjectiveMetric);

@@ -5,7 +5,7 @@ UNLOAD (
   SELECT f.store, f.dept, f.sale_date AS week, round(p.prediction * f.scale, 2) AS predicted_sales,
          round(f.naive, 2) AS naive_sales, f.is_holiday
   FROM features f
-  JOIN forecast_predictions p ON p.record_id = f.record_id AND p.run_id = '{{run_id}}'
-  WHERE f.run_id = '{{run_id}}' AND f.split = 'forecast'
+  JOIN forecast_predictions p ON p.record_id = f.record_id
+  WHERE f.run_id = '{{run_id}}' AND f.split = 'forecast' AND p.run_id = '{{run_id}}'
   ORDER BY f.sale_date, f.store, f.dept
 ) TO '{{forecast_sales_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')

@@ -126,10 +126,14 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         return result;
     }
 
-    /// <summary>What the deployed EventBridge rule on the execution's FAILED status publishes to the topic.</summary>
+    /// <summary>
+    /// The failure notification, as the deployed EventBridge rule on the execution's status publishes it, but with the
+    /// plain line in place of the raw cause: locally the failed state and the message inside the cause are known
+    /// (docs/failure-model.md says what the deployed message carries).
+    /// </summary>
     private static Task NotifyFailureAsync(SnsAdapter sns, ExecutionRequest request, ExecutionResult execution, CancellationToken cancellationToken) =>
         sns.PublishAsync(LocalDefinition.Values("")["NotificationTopicArn"], FailureNotification.Subject,
-            FailureNotification.Message(request.ExecutionName, execution.Status, execution.Error, execution.Cause), cancellationToken);
+            $"Run {request.ExecutionName} ended {execution.Status}: {RunFailure.From(execution)?.Line ?? $"{execution.Error}: {execution.Cause}"}", cancellationToken);
 
     /// <summary>
     /// Each data source registers in MLflow under its model package group's name (unless the overrides name a

@@ -49,6 +49,15 @@ public sealed class ConfigurationOverridesTests
         Assert.Contains(ConfigurationValidator.Problems(config), p => p.StartsWith("tuning.strategy: expected Bayesian, Random or Hyperband", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(100, false)]
+    [InlineData(101, true)]
+    public void More_tuning_jobs_than_one_page_of_training_jobs_is_refused(int maxJobs, bool refused)
+    {
+        var config = ConfigurationOverrides.Apply(PipelineConfiguration.Defaults, new JsonObject { ["tuning.maxJobs"] = maxJobs }, "overrides", Error);
+        Assert.Equal(refused, ConfigurationValidator.Problems(config).Any(p => p.StartsWith("tuning.maxJobs: expected an integer in [1, 100]", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Malformed_pair_is_rejected()
     {

@@ -113,7 +113,10 @@ public sealed class ModelConformanceTests : IDisposable
 
         Assert.True(result.Execution.Succeeded, $"{result.Execution.Error}: {result.Execution.Cause}");
         Assert.Contains("DescribeChampion", result.Execution.StatesEntered);
-        Assert.Contains("ChampionWithoutMetadata", result.Execution.StatesEntered);
+        // No recorded feature set: not scored, and the gate says the champion is not comparable.
+        Assert.Contains("ChampionScorable", result.Execution.StatesEntered);
+        Assert.DoesNotContain("CreateChampionModel", result.Execution.StatesEntered);
+        Assert.False((bool)result.Execution.Output!["gate"]!["champion"]!["comparable"]!);
         Assert.Empty(check.Problems);
     }
 }

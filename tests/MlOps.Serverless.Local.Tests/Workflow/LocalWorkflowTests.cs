@@ -269,7 +269,7 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.Equal("States.TaskFailed", result.Execution.Error);
         Assert.Equal(1, fault!.Calls);
         Assert.Equal("BuildFeatures", result.Execution.StatesEntered[^1]); // the execution ends at the state that failed
-        Assert.Contains("ended FAILED with States.TaskFailed", File.ReadAllText(RunFile(result, "notifications.jsonl")));
+        Assert.Contains("ended FAILED: Failed at BuildFeatures: States.TaskFailed: injected", File.ReadAllText(RunFile(result, "notifications.jsonl")));
         // In plain words wherever a person reads it; summary.json keeps the parts and the cause as JSON.
         Assert.Equal("Failed at BuildFeatures: States.TaskFailed: injected", RunFailure.From(result.Execution)!.Line);
         Assert.Contains("- Failed at BuildFeatures: States.TaskFailed: injected", File.ReadAllText(Path.Combine(result.RunFolder, "report.md")));

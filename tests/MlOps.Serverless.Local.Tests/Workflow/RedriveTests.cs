@@ -75,7 +75,7 @@ public sealed class RedriveTests : IDisposable
             """{"HyperParameterTuningJobStatus":"Failed","FailureReason":"InsufficientCapacityError: injected"}""")).RunAsync(Options("redrive-tuning"));
         Assert.Equal("States.TaskFailed", failed.Execution.Error);
         Assert.Equal("TuneHyperparameters", failed.Execution.StatesEntered[^1]);
-        Assert.Contains("ended FAILED with States.TaskFailed", File.ReadAllText(Path.Combine(failed.RunFolder, "notifications.jsonl")));
+        Assert.Contains("ended FAILED: Failed at TuneHyperparameters: States.TaskFailed: InsufficientCapacityError: injected", File.ReadAllText(Path.Combine(failed.RunFolder, "notifications.jsonl")));
 
         var redriven = await Workflow().RedriveAsync(_root, "redrive-tuning");
 
