@@ -70,10 +70,14 @@ public static partial class ResultPaths
     /// <summary>The paths a Choice guards with <c>IsPresent: true</c>, where reading an optional member is safe.</summary>
     public static IReadOnlySet<string> PresenceChecked(JsonObject definition) =>
         AllStates(definition).Where(s => (string?)s.State["Type"] == "Choice")
-            .SelectMany(s => s.State["Choices"]!.AsArray())
-            .Where(c => c!["IsPresent"]?.GetValue<bool>() == true)
-            .Select(c => (string)c!["Variable"]!)
+            .SelectMany(s => s.State["Choices"]!.AsArray().SelectMany(c => Conditions(c!)))
+            .Where(c => c["IsPresent"]?.GetValue<bool>() == true)
+            .Select(c => (string)c["Variable"]!)
             .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A choice rule and the rules an <c>And</c> nests (an <c>Or</c> or <c>Not</c> guarantees nothing).</summary>
+    private static IEnumerable<JsonNode> Conditions(JsonNode rule) =>
+        rule["And"] is JsonArray all ? all.SelectMany(r => Conditions(r!)) : [rule];
 
     private static (string? Shape, string? Missing, List<(string Member, string PathToIt)> Optional) Walk(ServiceModel model, string shapeName, IReadOnlyList<string> segments)
     {
