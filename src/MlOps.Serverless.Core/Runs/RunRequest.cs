@@ -33,7 +33,11 @@ public sealed record RunRequest(
     DataLocation Data,
     PipelineConfiguration Config,
     OutputLocations Output,
-    SageMakerParameters SageMaker);
+    SageMakerParameters SageMaker)
+{
+    /// <summary>The SageMaker states' time limits (<c>$.run.timeouts</c>), derived from <see cref="Config"/>.</summary>
+    public TaskTimeouts Timeouts => TaskTimeouts.From(Config);
+}
 
 /// <summary>
 /// A raw-data batch: <c>s3://{Bucket}/{Prefix}</c> with the folders <c>sales/</c>, <c>features/</c>,
