@@ -153,13 +153,15 @@ async function run(start) {
 }
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+// .NET closes stdin once it has read 'end'. Abandoned tasks leave the interpreter's timers behind, which would keep
+// node alive; everything has been delivered by then, so exit.
+lines.on('close', () => process.exit(0));
 lines.on('line', (line) => {
   if (!line.trim()) return;
   const message = JSON.parse(line);
   if (message.type === 'start' && !started) {
     started = true;
-    // No process.exit(): writes to a pipe are asynchronous, and exiting could cut the last message.
-    // .NET closes stdin after the 'end' message, and node then exits on its own.
+    // No process.exit() here: writes to a pipe are asynchronous, and exiting could cut the last message.
     run(message).catch((error) => {
       send({ type: 'end', status: 'FAILED', error: 'States.Runtime', cause: String(error?.stack ?? error) });
     });
