@@ -45,6 +45,7 @@ public static class ScaleBench
             var rows = SalesRows(data);
             ResetPeak();
             using var self = Process.GetCurrentProcess();
+            var cpuBefore = self.TotalProcessorTime;
             // A local account per factor: a champion registered on one size must not judge another's model.
             var result = await workflow.RunAsync(new LocalRunOptions(Path.Combine(root, $"scale-{factor}x"), data, overrides), cancellationToken: cancellationToken);
             self.Refresh();
@@ -52,6 +53,9 @@ public static class ScaleBench
             measured.Add((factor, rows, result, peak));
             Console.WriteLine(string.Create(Invariant,
                 $"scale {factor}x: {rows} sales rows, {result.Elapsed.TotalSeconds:0.0} s, peak {peak / 1048576.0:0} MiB"));
+            // CPU time does not depend on what else the machine runs; wall time does.
+            var cpu = self.TotalProcessorTime - cpuBefore + (result.Execution.InterpreterCpu ?? TimeSpan.Zero);
+            Console.WriteLine(string.Create(Invariant, $"   CPU {cpu.TotalSeconds:0.0} s (.NET and node)"));
             if (!result.Execution.Succeeded)
             {
                 Console.WriteLine($"   the run failed: {result.Execution.Error}: {result.Execution.Cause}");

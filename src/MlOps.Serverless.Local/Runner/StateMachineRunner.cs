@@ -97,10 +97,11 @@ public sealed class StateMachineRunner(NodeEnvironment node)
                 case "end":
                     await Task.WhenAll(inFlight);
                     var peak = PeakResidentBytes(process.Id);
+                    var cpu = CpuTime(process);
                     process.StandardInput.Close();
                     await process.WaitForExitAsync(CancellationToken.None);
                     return new ExecutionResult((string)message["status"]!, message["output"]?.DeepClone(),
-                        Text(message["error"]), Text(message["cause"]), history, peak);
+                        Text(message["error"]), Text(message["cause"]), history, peak, cpu);
             }
         }
         await process.WaitForExitAsync(CancellationToken.None);
@@ -145,6 +146,18 @@ public sealed class StateMachineRunner(NodeEnvironment node)
         if (!File.Exists(status)) return null;
         var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
+    private static TimeSpan? CpuTime(Process process)
+    {
+        try
+        {
+            return process.TotalProcessorTime;
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     // The interpreter reports some errors' causes as objects; keep them as JSON text.
