@@ -108,6 +108,36 @@ public sealed class TuningSearchTests
         Assert.InRange(peak, 1, 2);
     }
 
+    [Fact]
+    public void Cancelled_scheduler_starts_no_new_trial_and_returns_only_after_the_running_ones_ended()
+    {
+        using var stop = new CancellationTokenSource();
+        var started = 0;
+        var running = 0;
+        var runningWhenReturned = -1;
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+        {
+            try
+            {
+                TrialScheduler.Run(20, new TrialScheduler.Plan(2, 1), (i, _) =>
+                {
+                    Interlocked.Increment(ref started);
+                    Interlocked.Increment(ref running);
+                    if (i == 0) stop.Cancel();
+                    Thread.Sleep(200); // a trial that ignores the token until its next round
+                    Interlocked.Decrement(ref running);
+                    return i;
+                }, cancellationToken: stop.Token);
+            }
+            finally
+            {
+                runningWhenReturned = Volatile.Read(ref running);
+            }
+        });
+        Assert.Equal(0, runningWhenReturned);
+        Assert.InRange(started, 1, 2);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;

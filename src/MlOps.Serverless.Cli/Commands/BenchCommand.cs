@@ -17,12 +17,31 @@ public static class BenchCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "Also run on this folder (the three real-named CSVs), e.g. ../shared/datasets/retail-data-analytics" };
         var trials = new Option<int>("--trials") { Description = "Tuning jobs for the --data run", DefaultValueFactory = _ => 8 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Scratch local account folder", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "mlops-bench")) };
-        var command = new Command("bench", "Benchmark whole local runs: wall time per run and per state, peak memory") { data, trials, output };
+        var scale = new Option<string?>("--scale")
+        {
+            Description = "Instead: generate data at these multiples of the real data's size (45 stores x 77 departments each), e.g. 1,4,16, " +
+                          "and run the whole workflow on each with --trials tuning jobs; prints time, peak memory, per-stage times and growth",
+        };
+        var command = new Command("bench", "Benchmark whole local runs: wall time per run and per state, peak memory") { data, trials, output, scale };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var root = parse.GetValue(output)!.FullName;
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
             var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()));
+            if (parse.GetValue(scale) is { } text)
+            {
+                IReadOnlyList<int> factors;
+                try
+                {
+                    factors = ScaleBench.ParseFactors(text);
+                }
+                catch (ArgumentException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return 2;
+                }
+                return await ScaleBench.RunAsync(factors, parse.GetValue(trials), root, workflow, cancellationToken);
+            }
             // Separate local accounts: a champion registered on the sample must not judge the real data's model.
             var ok = await MeasureAsync("default sample", workflow, new LocalRunOptions(Path.Combine(root, "sample")), cancellationToken);
             if (parse.GetValue(data) is { } folder)

@@ -35,8 +35,9 @@ public sealed record ExecutionEvent(string Type, DateTimeOffset Timestamp, strin
     JsonNode? Input, JsonNode? Output, string? Error, string? Cause, JsonNode? Raw);
 
 /// <param name="InterpreterPeakBytes">The node process's peak resident memory (Linux), for benchmarks.</param>
+/// <param name="InterpreterCpu">The node process's CPU time (Linux), for benchmarks.</param>
 public sealed record ExecutionResult(string Status, JsonNode? Output, string? Error, string? Cause, IReadOnlyList<ExecutionEvent> History,
-    long? InterpreterPeakBytes = null)
+    long? InterpreterPeakBytes = null, TimeSpan? InterpreterCpu = null)
 {
     public bool Succeeded => Status == "SUCCEEDED";
 

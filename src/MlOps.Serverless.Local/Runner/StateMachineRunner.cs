@@ -13,6 +13,9 @@ namespace MlOps.Serverless.Local.Runner;
 /// </summary>
 public sealed class StateMachineRunner(NodeEnvironment node)
 {
+    /// <param name="tasks">Each task gets its own token, cancelled when node gives up on the task (its state timed
+    /// out, the execution ended), so the stand-in stops the work as Step Functions stops a <c>.sync</c> job.</param>
+    /// <param name="cancellationToken">Stops the execution (StopExecution): the result's status is then ABORTED.</param>
     public async Task<ExecutionResult> RunAsync(ExecutionRequest request, ITaskHandler tasks,
         Action<ExecutionEvent>? onEvent = null, CancellationToken cancellationToken = default)
     {
@@ -26,15 +29,16 @@ public sealed class StateMachineRunner(NodeEnvironment node)
         startInfo.ArgumentList.Add(node.RunnerScript);
         startInfo.ArgumentList.Add(node.ModulesDirectory);
         using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("node did not start");
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var writeLock = new SemaphoreSlim(1, 1);
+        // Not cancellable: stopping the execution is itself a message, and node must hear it.
         async Task Send(JsonObject message)
         {
-            await writeLock.WaitAsync(cancellationToken);
+            await writeLock.WaitAsync(CancellationToken.None);
             try
             {
                 await process.StandardInput.WriteLineAsync(message.ToJsonString());
-                await process.StandardInput.FlushAsync(cancellationToken);
+                await process.StandardInput.FlushAsync(CancellationToken.None);
             }
             finally { writeLock.Release(); }
         }
@@ -65,14 +69,27 @@ public sealed class StateMachineRunner(NodeEnvironment node)
 
         var history = new List<ExecutionEvent>();
         var inFlight = new ConcurrentBag<Task>();
-        while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+        // Each task's own token: node cancels it when the state gives up on the task (timeout, execution ended).
+        var running = new ConcurrentDictionary<int, CancellationTokenSource>();
+        // StopExecution: node aborts the execution, cancels what runs and still ends with a result (ABORTED).
+        await using var stop = cancellationToken.Register(() => _ = Send(new JsonObject { ["type"] = "stop" }));
+        while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
         {
             if (line.Length == 0) continue;
             var message = JsonNode.Parse(line)!.AsObject();
             switch ((string?)message["type"])
             {
                 case "task":
-                    inFlight.Add(Answer(message, tasks, Send, cancellationToken));
+                    var task = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    running[(int)message["id"]!] = task;
+                    inFlight.Add(Answer(message, tasks, Send, task, running));
+                    break;
+                case "cancel":
+                    if (running.TryRemove((int)message["id"]!, out var abandoned))
+                    {
+                        try { await abandoned.CancelAsync(); }
+                        catch (ObjectDisposedException) { } // it finished meanwhile
+                    }
                     break;
                 case "event":
                     var evt = ToEvent(message["event"]!.AsObject());
@@ -82,25 +99,31 @@ public sealed class StateMachineRunner(NodeEnvironment node)
                 case "end":
                     await Task.WhenAll(inFlight);
                     var peak = PeakResidentBytes(process.Id);
+                    var cpu = CpuTime(process);
                     process.StandardInput.Close();
-                    await process.WaitForExitAsync(cancellationToken);
+                    await process.WaitForExitAsync(CancellationToken.None);
                     return new ExecutionResult((string)message["status"]!, message["output"]?.DeepClone(),
-                        Text(message["error"]), Text(message["cause"]), history, peak);
+                        Text(message["error"]), Text(message["cause"]), history, peak, cpu);
             }
         }
-        await process.WaitForExitAsync(cancellationToken);
+        await process.WaitForExitAsync(CancellationToken.None);
         throw new InvalidOperationException($"The state machine runner exited ({process.ExitCode}) without a result: {await stderr}");
     }
 
-    private static async Task Answer(JsonObject message, ITaskHandler tasks, Func<JsonObject, Task> send, CancellationToken cancellationToken)
+    private static async Task Answer(JsonObject message, ITaskHandler tasks, Func<JsonObject, Task> send,
+        CancellationTokenSource cancellation, ConcurrentDictionary<int, CancellationTokenSource> running)
     {
         var id = (int)message["id"]!;
         var invocation = new TaskInvocation((string)message["state"]!, (string)message["resource"]!, message["input"]?.DeepClone());
         JsonObject reply;
         try
         {
-            var output = await tasks.HandleAsync(invocation, cancellationToken);
+            var output = await tasks.HandleAsync(invocation, cancellation.Token);
             reply = new JsonObject { ["type"] = "result", ["id"] = id, ["output"] = output };
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return; // node has given up on this task already
         }
         catch (TaskFailure failure)
         {
@@ -111,6 +134,11 @@ public sealed class StateMachineRunner(NodeEnvironment node)
             // An adapter bug still fails the state visibly, under a name no Retry matches by accident.
             reply = new JsonObject { ["type"] = "error", ["id"] = id, ["error"] = "Local.AdapterError", ["cause"] = $"{e.GetType().Name}: {e.Message}" };
         }
+        finally
+        {
+            running.TryRemove(id, out _);
+            cancellation.Dispose();
+        }
         await send(reply);
     }
 
@@ -120,6 +148,18 @@ public sealed class StateMachineRunner(NodeEnvironment node)
         if (!File.Exists(status)) return null;
         var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
+    private static TimeSpan? CpuTime(Process process)
+    {
+        try
+        {
+            return process.TotalProcessorTime;
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     // The interpreter reports some errors' causes as objects; keep them as JSON text.

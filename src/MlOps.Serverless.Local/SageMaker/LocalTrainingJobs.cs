@@ -75,7 +75,7 @@ public sealed class LocalTrainingJobs(IObjectStore s3, LocalJobStore jobs, Local
         try
         {
             var parsed = XgboostHyperParameters.Parse(hyperParameters);
-            using var outcome = XgboostTrainer.Train(parsed, data.Train, data.Validation, threads);
+            using var outcome = XgboostTrainer.Train(parsed, data.Train, data.Validation, threads, cancellationToken: cancellationToken);
             var folder = definition.OutputFolder(name);
             var modelLocation = folder.Child("model.tar.gz");
             using (var buffer = new MemoryStream())
@@ -103,13 +103,20 @@ public sealed class LocalTrainingJobs(IObjectStore s3, LocalJobStore jobs, Local
             _log.Warn("training job failed", ("trainingJobName", name), ("errorType", e.GetType().Name), ("errorMessage", e.Message));
             return failed;
         }
+        catch (OperationCanceledException)
+        {
+            // StopTrainingJob (Step Functions stops a .sync job whose state timed out or whose execution stopped).
+            jobs.Put(Kind, name, Describe(name, hyperParameters, definition, created, started, DateTimeOffset.UtcNow, null, null, tuningJobArn, stopped: true));
+            _log.Warn("training job stopped", ("trainingJobName", name), ("durationMs", clock.ElapsedMilliseconds));
+            throw;
+        }
     }
 
     private JsonObject Describe(string name, IReadOnlyDictionary<string, string> hyperParameters, TrainingDefinition definition,
         DateTimeOffset created, DateTimeOffset started, DateTimeOffset ended, string? modelUri, WorkflowError? failure, string? tuningJobArn,
-        IReadOnlyDictionary<string, double>? finalMetrics = null)
+        IReadOnlyDictionary<string, double>? finalMetrics = null, bool stopped = false)
     {
-        var status = failure is null ? "Completed" : "Failed";
+        var status = stopped ? "Stopped" : failure is null ? "Completed" : "Failed";
         var seconds = Math.Max(1, (int)Math.Ceiling((ended - started).TotalSeconds));
         var hp = new JsonObject();
         foreach (var (k, v) in hyperParameters.OrderBy(p => p.Key, StringComparer.Ordinal)) hp[k] = v;
@@ -132,7 +139,7 @@ public sealed class LocalTrainingJobs(IObjectStore s3, LocalJobStore jobs, Local
             ["EnableManagedSpotTraining"] = definition.EnableManagedSpotTraining,
             ["SecondaryStatusTransitions"] = new JsonArray(
                 new JsonObject { ["Status"] = "Training", ["StartTime"] = Timestamp(started), ["EndTime"] = Timestamp(ended), ["StatusMessage"] = "Training on local XGBoost " + LibraryVersion() },
-                new JsonObject { ["Status"] = status, ["StartTime"] = Timestamp(ended), ["EndTime"] = Timestamp(ended), ["StatusMessage"] = failure is null ? "Training job completed" : "Training job failed" }),
+                new JsonObject { ["Status"] = status, ["StartTime"] = Timestamp(ended), ["EndTime"] = Timestamp(ended), ["StatusMessage"] = $"Training job {status.ToLowerInvariant()}" }),
         };
         if (tuningJobArn is not null) job["TuningJobArn"] = tuningJobArn;
         if (definition.RoleArn is not null) job["RoleArn"] = definition.RoleArn;

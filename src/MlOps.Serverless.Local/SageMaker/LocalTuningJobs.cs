@@ -80,6 +80,7 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
         var plan = TrialScheduler.For(maxParallel, Cores);
 
         IReadOnlyList<JsonObject> results;
+        var finished = new List<JsonObject>();
         try
         {
             using var data = await ChannelData.LoadAsync(s3, definition, Cores, ChannelData.Weighted(statics), cancellationToken);
@@ -100,6 +101,7 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
                     .GetAwaiter().GetResult();
                 search.Observe(i, LocalTrainingJobs.FinalMetric(job, objectiveMetric));
                 var summary = Summary(job, tuned, objectiveType, objectiveMetric, name);
+                lock (finished) finished.Add(summary);
                 ReportTrial?.Invoke(Interlocked.Increment(ref done), maxJobs);
                 return summary;
             },
@@ -108,6 +110,16 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
             ReportTimings?.Invoke(new TuningTimings(name, loaded, clock.Elapsed, data.TrainRows, data.ValidationRows, data.Features, plan.Parallel, plan.ThreadsPerTrial));
             _log.Info("tuning job trials finished", ("tuningJobName", name), ("trials", results.Count), ("parallel", plan.Parallel),
                 ("threadsPerTrial", plan.ThreadsPerTrial), ("loadMs", (long)loaded.TotalMilliseconds), ("totalMs", clock.ElapsedMilliseconds));
+        }
+        catch (OperationCanceledException)
+        {
+            // StopHyperParameterTuningJob, as Step Functions sends it for a .sync job it gave up on: the running
+            // trials stop (within one boosting round), no new one starts, and the job is recorded as Stopped.
+            List<JsonObject> ran;
+            lock (finished) ran = [.. finished];
+            jobs.Put(Kind, name, Describe(name, arn, request!, created, ran, objectiveType, null, stopped: true));
+            _log.Warn("tuning job stopped", ("tuningJobName", name), ("trialsFinished", ran.Count), ("totalMs", clock.ElapsedMilliseconds));
+            throw;
         }
         catch (WorkflowError e)
         {
@@ -262,14 +274,15 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
         return summary;
     }
 
-    private JsonObject Describe(string name, string arn, JsonNode request, DateTimeOffset created, IReadOnlyList<JsonObject> summaries, string objectiveType, string? failure)
+    private JsonObject Describe(string name, string arn, JsonNode request, DateTimeOffset created, IReadOnlyList<JsonObject> summaries, string objectiveType, string? failure,
+        bool stopped = false)
     {
         var succeeded = summaries.Where(s => s["ObjectiveStatus"]!.GetValue<string>() == "Succeeded").ToList();
         var best = objectiveType == "Minimize"
             ? succeeded.OrderBy(s => Objective(s)).ThenBy(s => s["TrainingJobName"]!.GetValue<string>(), StringComparer.Ordinal).FirstOrDefault()
             : succeeded.OrderByDescending(s => Objective(s)).ThenBy(s => s["TrainingJobName"]!.GetValue<string>(), StringComparer.Ordinal).FirstOrDefault();
         var completed = summaries.Count(s => s["TrainingJobStatus"]!.GetValue<string>() == "Completed");
-        failure ??= best is null ? $"All training jobs failed; see their FailureReason (first: {summaries.FirstOrDefault()?["FailureReason"]?.GetValue<string>() ?? "none ran"})" : null;
+        failure ??= best is null && !stopped ? $"All training jobs failed; see their FailureReason (first: {summaries.FirstOrDefault()?["FailureReason"]?.GetValue<string>() ?? "none ran"})" : null;
         var ended = DateTimeOffset.UtcNow;
         var describe = new JsonObject
         {
@@ -277,7 +290,7 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
             ["HyperParameterTuningJobArn"] = arn,
             ["HyperParameterTuningJobConfig"] = At(request, "HyperParameterTuningJobConfig")!.DeepClone(),
             ["TrainingJobDefinition"] = At(request, "TrainingJobDefinition")!.DeepClone(),
-            ["HyperParameterTuningJobStatus"] = failure is null ? "Completed" : "Failed",
+            ["HyperParameterTuningJobStatus"] = stopped ? "Stopped" : failure is null ? "Completed" : "Failed",
             ["CreationTime"] = Timestamp(created),
             ["HyperParameterTuningEndTime"] = Timestamp(ended),
             ["LastModifiedTime"] = Timestamp(ended),

@@ -47,6 +47,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
     /// <summary>Tuning progress: (trials done, trials in all).</summary>
     public Action<int, int>? OnTuningTrial { get; init; }
 
+    /// <param name="cancellationToken">Stops the execution (StopExecution); the run ends ABORTED, its work stopped.</param>
     public async Task<LocalRunResult> RunAsync(LocalRunOptions options, Action<ExecutionEvent>? onEvent = null,
         Action<string, string>? onNotification = null, CancellationToken cancellationToken = default)
     {
@@ -117,12 +118,13 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
             lock (history) history.WriteLine(e.Raw?.ToJsonString() ?? "{}");
             onEvent?.Invoke(e);
         }, cancellationToken);
-        await history.FlushAsync(cancellationToken);
-        if (!execution.Succeeded) await NotifyFailureAsync(sns, request, execution, cancellationToken);
+        // A stopped (ABORTED) run still keeps its history, its notification and its report.
+        await history.FlushAsync(CancellationToken.None);
+        if (!execution.Succeeded) await NotifyFailureAsync(sns, request, execution, CancellationToken.None);
 
         var cost = CostEstimate.From(execution, lambda.Invocations);
         var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost, mlflowTrackingUri);
-        await RunReport.WriteAsync(result, layout, cancellationToken);
+        await RunReport.WriteAsync(result, layout, CancellationToken.None);
         return result;
     }
 

@@ -28,80 +28,158 @@ public static class CsvMatrixReader
     public static FeatureMatrix Read(IEnumerable<Part> parts, bool labelled, bool weighted = false)
     {
         if (weighted && !labelled) throw new ArgumentException("Only labelled channels carry weights.", nameof(weighted));
-        var features = new List<float>(1 << 16);
-        var labels = new List<float>(1 << 12);
-        var weights = new List<float>(weighted ? 1 << 12 : 0);
+        var features = new ChunkedFloats();
+        var labels = new ChunkedFloats();
+        var weights = new ChunkedFloats();
         var leading = (labelled ? 1 : 0) + (weighted ? 1 : 0);
         var columns = -1;
         var rows = 0;
         foreach (var part in parts)
         {
-            var bytes = ReadAll(part);
-            var span = bytes.AsSpan();
             var lineNumber = 0;
-            while (span.Length > 0)
+            foreach (var chunk in Lines(part))
             {
-                var end = span.IndexOf((byte)'\n');
-                var line = end < 0 ? span : span[..end];
-                span = end < 0 ? [] : span[(end + 1)..];
-                lineNumber++;
-                if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
-                if (line.IsEmpty) continue;
-
-                var fields = 0;
-                foreach (var range in line.Split((byte)','))
+                var span = chunk.Span;
+                while (span.Length > 0)
                 {
-                    var value = Parse(line[range], part.Name, lineNumber, fields + 1);
-                    if (labelled && fields == 0)
+                    var end = span.IndexOf((byte)'\n');
+                    var line = end < 0 ? span : span[..end];
+                    span = end < 0 ? [] : span[(end + 1)..];
+                    lineNumber++;
+                    if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
+                    if (line.IsEmpty) continue;
+
+                    var fields = 0;
+                    foreach (var range in line.Split((byte)','))
                     {
-                        if (float.IsNaN(value))
-                            throw new InvalidTrainingData($"{part.Name} line {lineNumber}: the label (first column) is empty; XGBoost CSV needs a label on every row.");
-                        labels.Add(value);
+                        var value = Parse(line[range], part.Name, lineNumber, fields + 1);
+                        if (labelled && fields == 0)
+                        {
+                            if (float.IsNaN(value))
+                                throw new InvalidTrainingData($"{part.Name} line {lineNumber}: the label (first column) is empty; XGBoost CSV needs a label on every row.");
+                            labels.Add(value);
+                        }
+                        else if (weighted && fields == 1)
+                        {
+                            if (!(value >= 0))
+                                throw new InvalidTrainingData($"{part.Name} line {lineNumber}: the weight (second column, csv_weights=1) must be a number >= 0.");
+                            weights.Add(value);
+                        }
+                        else
+                        {
+                            features.Add(value);
+                        }
+                        fields++;
                     }
-                    else if (weighted && fields == 1)
-                    {
-                        if (!(value >= 0))
-                            throw new InvalidTrainingData($"{part.Name} line {lineNumber}: the weight (second column, csv_weights=1) must be a number >= 0.");
-                        weights.Add(value);
-                    }
-                    else
-                    {
-                        features.Add(value);
-                    }
-                    fields++;
+                    var width = fields - leading;
+                    if (columns < 0) columns = width;
+                    else if (width != columns)
+                        throw new InvalidTrainingData($"{part.Name} line {lineNumber}: {fields} fields, but earlier rows have {columns + leading}.");
+                    if (columns <= 0)
+                        throw new InvalidTrainingData($"{part.Name} line {lineNumber}: no feature columns (labelled = {labelled}, weighted = {weighted}).");
+                    rows++;
                 }
-                var width = fields - leading;
-                if (columns < 0) columns = width;
-                else if (width != columns)
-                    throw new InvalidTrainingData($"{part.Name} line {lineNumber}: {fields} fields, but earlier rows have {columns + leading}.");
-                if (columns <= 0)
-                    throw new InvalidTrainingData($"{part.Name} line {lineNumber}: no feature columns (labelled = {labelled}, weighted = {weighted}).");
-                rows++;
             }
         }
         return new FeatureMatrix(features.ToArray(), labels.ToArray(), rows, Math.Max(columns, 0), weighted ? weights.ToArray() : null);
     }
 
-    private static byte[] ReadAll(Part part)
+    private const int ReadBufferBytes = 1 << 22;
+
+    /// <summary>
+    /// A part's content as runs of whole lines (the last run may end without a newline), read through one buffer: memory
+    /// stays at the buffer, not the object's size (a 16x channel is over a gigabyte of text).
+    /// </summary>
+    private static IEnumerable<ReadOnlyMemory<byte>> Lines(Part part)
     {
-        using var buffer = new MemoryStream();
-        try
+        using var source = part.Compression == Compression.Gzip
+            ? new GZipStream(part.Content, CompressionMode.Decompress, leaveOpen: true)
+            : (Stream)new NonDisposing(part.Content);
+        var buffer = new byte[ReadBufferBytes];
+        var filled = 0;
+        while (true)
         {
-            if (part.Compression == Compression.Gzip)
+            int read;
+            try
             {
-                using var gzip = new GZipStream(part.Content, CompressionMode.Decompress, leaveOpen: true);
-                gzip.CopyTo(buffer);
+                read = source.Read(buffer, filled, buffer.Length - filled);
             }
-            else
+            catch (InvalidDataException e)
             {
-                part.Content.CopyTo(buffer);
+                throw new InvalidTrainingData($"{part.Name}: not a gzip stream ({e.Message}); check the channel's CompressionType.");
             }
+            filled += read;
+            if (read == 0)
+            {
+                if (filled > 0) yield return buffer.AsMemory(0, filled);
+                yield break;
+            }
+            var lastNewline = buffer.AsSpan(0, filled).LastIndexOf((byte)'\n');
+            if (lastNewline < 0)
+            {
+                // One line longer than the buffer: grow it.
+                if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+                continue;
+            }
+            yield return buffer.AsMemory(0, lastNewline + 1);
+            var rest = filled - lastNewline - 1;
+            buffer.AsSpan(lastNewline + 1, rest).CopyTo(buffer);
+            filled = rest;
         }
-        catch (InvalidDataException e)
+    }
+
+    /// <summary>Leaves the caller's stream open (the caller disposes the channel's streams).</summary>
+    private sealed class NonDisposing(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// Floats appended in fixed blocks, copied once into an exact-size array at the end: a doubling list would hold up
+    /// to twice the data while growing and three times while copying out.
+    /// </summary>
+    private sealed class ChunkedFloats
+    {
+        private const int BlockSize = 1 << 20;
+        private readonly List<float[]> _blocks = [];
+        private float[] _current = [];
+        private int _used;
+        private long _count;
+
+        public void Add(float value)
         {
-            throw new InvalidTrainingData($"{part.Name}: not a gzip stream ({e.Message}); check the channel's CompressionType.");
+            if (_used == _current.Length)
+            {
+                _current = new float[BlockSize];
+                _blocks.Add(_current);
+                _used = 0;
+            }
+            _current[_used++] = value;
+            _count++;
         }
-        return buffer.ToArray();
+
+        public float[] ToArray()
+        {
+            var result = new float[_count];
+            long offset = 0;
+            foreach (var block in _blocks)
+            {
+                var length = (int)Math.Min(block.Length, _count - offset);
+                block.AsSpan(0, length).CopyTo(result.AsSpan((int)offset));
+                offset += length;
+            }
+            _blocks.Clear();
+            return result;
+        }
     }
 
     private static float Parse(ReadOnlySpan<byte> field, string name, int line, int column)

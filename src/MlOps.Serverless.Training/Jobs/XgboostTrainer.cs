@@ -32,7 +32,9 @@ public static class XgboostTrainer
     private static readonly string[] MaximizedMetrics = ["auc", "aucpr", "map", "ndcg", "pre"];
 
     /// <param name="threads">XGBoost's nthread for this job; the caller divides the cores between parallel jobs.</param>
-    public static TrainingOutcome Train(XgboostHyperParameters hyperParameters, DMatrix train, DMatrix? validation, int threads, Action<string>? log = null)
+    /// <param name="cancellationToken">Checked before every round: a stopped job ends within one round.</param>
+    public static TrainingOutcome Train(XgboostHyperParameters hyperParameters, DMatrix train, DMatrix? validation, int threads, Action<string>? log = null,
+        CancellationToken cancellationToken = default)
     {
         using var booster = validation is null ? Booster.Create(train) : Booster.Create(train, validation);
         foreach (var (name, value) in hyperParameters.BoosterParameters)
@@ -52,6 +54,7 @@ public static class XgboostTrainer
 
         for (var round = 0; round < hyperParameters.NumRound; round++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             booster.UpdateOneIteration(round, train);
             var line = booster.EvaluateOneIteration(round, sets);
             log?.Invoke(line.Replace("\t", "#011", StringComparison.Ordinal)); // the container's log line

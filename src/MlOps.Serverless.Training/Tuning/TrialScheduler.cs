@@ -19,7 +19,8 @@ public static class TrialScheduler
     /// <summary>
     /// Runs <paramref name="trial"/>(index, threads) for 0..count-1 on <see cref="Plan.Parallel"/> lanes pulling
     /// from one queue, most expensive first (by <paramref name="cost"/>), so no lane idles at the end.
-    /// Results come back in trial order.
+    /// Results come back in trial order. Once <paramref name="cancellationToken"/> is cancelled no trial starts; the
+    /// call returns only after the running ones have ended (they share data the caller frees), then throws.
     /// </summary>
     public static IReadOnlyList<T> Run<T>(int count, Plan plan, Func<int, int, T> trial, Func<int, double>? cost = null, CancellationToken cancellationToken = default)
     {
@@ -30,8 +31,15 @@ public static class TrialScheduler
         {
             while (!cancellationToken.IsCancellationRequested && queue.TryDequeue(out var i))
                 results[i] = trial(i, plan.ThreadsPerTrial);
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
-        Task.WaitAll(lanes, cancellationToken);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        try
+        {
+            Task.WaitAll(lanes);
+        }
+        catch (AggregateException e) when (cancellationToken.IsCancellationRequested && e.InnerExceptions.All(x => x is OperationCanceledException))
+        {
+        }
+        cancellationToken.ThrowIfCancellationRequested();
         return results;
     }
 

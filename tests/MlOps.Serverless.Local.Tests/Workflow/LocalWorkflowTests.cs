@@ -7,6 +7,7 @@ using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
 using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.SageMaker;
 using MlOps.Serverless.Local.Workflow;
 
 namespace MlOps.Serverless.Local.Tests.Workflow;
@@ -52,6 +53,25 @@ public sealed class LocalWorkflowTests : IDisposable
     }
 
     private string RunFile(LocalRunResult result, string file) => Path.Combine(result.RunFolder, file);
+
+    [Fact]
+    public async Task Stopping_a_run_during_tuning_stops_the_local_tuning_job_and_keeps_the_run_folder()
+    {
+        using var stop = new CancellationTokenSource();
+        var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover())) { OnTuningTrial = (_, _) => stop.Cancel() };
+        var overrides = new JsonObject { ["tuning.maxJobs"] = 30, ["tuning.maxParallelJobs"] = 1 };
+        var result = await workflow.RunAsync(new LocalRunOptions(_root, Overrides: overrides, ExecutionName: "e2e-stopped", Sample: SmallSample),
+            cancellationToken: stop.Token);
+
+        Assert.Equal("ABORTED", result.Execution.Status);
+        Assert.DoesNotContain("ListTrainingJobs", result.Execution.StatesEntered);
+        var store = Path.Combine(new LocalLayout(_root).SageMakerState, LocalTuningJobs.Kind);
+        var tuning = JsonNode.Parse(File.ReadAllText(Assert.Single(Directory.GetFiles(store, "*.json"))))!.AsObject();
+        Assert.Equal("Stopped", (string?)tuning["HyperParameterTuningJobStatus"]);
+        // The trial that reported progress finished; the stop came before most of the 30 started.
+        Assert.InRange(tuning["TrainingJobSummaries"]!.AsArray().Count, 1, 3);
+        Assert.True(File.Exists(RunFile(result, "summary.json")));
+    }
 
     [Fact]
     public async Task Sample_run_promotes_and_leaves_a_complete_run_folder()
