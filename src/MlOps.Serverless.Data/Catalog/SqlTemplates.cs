@@ -91,10 +91,6 @@ public static partial class SqlTemplates
         return reader.ReadToEnd().Replace("{{" + FeatureColumnsToken + "}}", featureColumns, StringComparison.Ordinal);
     }
 
-    /// <summary>The run-time tokens of a query in order of first occurrence.</summary>
-    public static IReadOnlyList<string> Tokens(SqlQuery query) =>
-        TokenPattern().Matches(Source(query)).Select(m => m.Groups[1].Value).Distinct().ToList();
-
     /// <summary>Plain SQL with the tokens replaced (benchmarks, tests, the local runner's direct use).</summary>
     public static string Render(SqlQuery query, IReadOnlyDictionary<string, string> tokenValues) =>
         TokenPattern().Replace(Compact(Source(query)), m => tokenValues.TryGetValue(m.Groups[1].Value, out var value)

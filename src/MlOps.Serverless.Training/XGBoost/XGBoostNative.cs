@@ -24,12 +24,6 @@ internal static partial class XGBoostNative
     public static unsafe partial int XGDMatrixSetFloatInfo(DMatrixHandle handle, string field, float* array, ulong len);
 
     [LibraryImport(Library)]
-    public static partial int XGDMatrixNumRow(DMatrixHandle handle, out ulong rows);
-
-    [LibraryImport(Library)]
-    public static partial int XGDMatrixNumCol(DMatrixHandle handle, out ulong columns);
-
-    [LibraryImport(Library)]
     public static partial int XGDMatrixFree(IntPtr handle);
 
     [LibraryImport(Library)]
