@@ -143,8 +143,8 @@ public sealed class RunPreparationTests : IDisposable
         { """{"overrides":{"tuning.maxJobs":"eight"}}""", "'tuning.maxJobs' expects a number, got a string" },
         { """{"overrides":{"training.hyperParameters.maxDepth":0}}""", "training.hyperParameters.maxDepth: expected an integer in [1, 30], got 0" },
         { """{"overrides":{"training.hyperParameters.eta":1.5}}""", "training.hyperParameters.eta: expected a number in (0, 1], got 1.5" },
-        { """{"overrides":{"tuning.maxJobs":0}}""", "tuning.maxJobs: expected an integer in [1, 500], got 0" },
-        { """{"overrides":{"tuning.maxJobs":-3}}""", "tuning.maxJobs: expected an integer in [1, 500], got -3" },
+        { """{"overrides":{"tuning.maxJobs":0}}""", "tuning.maxJobs: expected an integer in [1, 100] (the training jobs are read in one page of 100), got 0" },
+        { """{"overrides":{"tuning.maxJobs":-3}}""", "tuning.maxJobs: expected an integer in [1, 100] (the training jobs are read in one page of 100), got -3" },
         { """{"overrides":{"tuning.maxJobs":4,"tuning.maxParallelJobs":6}}""", "tuning.maxParallelJobs: expected at most tuning.maxJobs (4), got 6" },
         { """{"overrides":{"tuning.eta":{"min":0.4,"max":0.1}}}""", "tuning.eta: expected min <= max" },
         { """{"overrides":{"tuning.maxDepth.min":20,"tuning.maxDepth.max":10}}""", "tuning.maxDepth: expected min <= max" },
@@ -187,7 +187,7 @@ public sealed class RunPreparationTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"tuning.maxJobs": 500, "tuning.maxParallelJobs": 100}""", "tuning.maxJobs: 500 exceeds the deployment's cap guardrails.maxTuningJobs (50)")]
+    [InlineData("""{"tuning.maxJobs": 100, "tuning.maxParallelJobs": 100}""", "tuning.maxJobs: 100 exceeds the deployment's cap guardrails.maxTuningJobs (50)")]
     [InlineData("""{"training": {"instanceCount": 20}}""", "training.instanceCount: 20 exceeds the deployment's cap guardrails.maxInstanceCount (4)")]
     [InlineData("""{"training.maxRuntimeSeconds": 432000, "training.maxWaitSeconds": 432000}""", "training.maxRuntimeSeconds: 432000 exceeds the deployment's cap guardrails.maxRuntimeSeconds (14400)")]
     [InlineData("""{"training.instanceType": "ml.p4d.24xlarge"}""", "training.instanceType: 'ml.p4d.24xlarge' is not allowed by the deployment's cap guardrails.allowedInstanceTypes")]
