@@ -230,119 +230,119 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         switch (method, endpoint)
         {
             case ("GET", "experiments/get-by-name"):
-            {
-                var name = Q("experiment_name");
-                var exp = Experiments.Values.FirstOrDefault(e => e.Name == name) ?? throw NotFound($"Could not find experiment with name '{name}'");
-                return new JsonObject { ["experiment"] = ExperimentJson(exp) };
-            }
-            case ("POST", "experiments/create"):
-            {
-                var name = J(Json(), "name");
-                if (Experiments.Values.Any(e => e.Name == name)) throw Exists($"Experiment(name={name}) already exists.");
-                var id = (_nextExperiment++).ToString();
-                Experiments[id] = new Experiment { Id = id, Name = name };
-                return new JsonObject { ["experiment_id"] = id };
-            }
-            case ("POST", "runs/create"):
-            {
-                var req = Json();
-                var expId = J(req, "experiment_id");
-                if (!Experiments.ContainsKey(expId)) throw NotFound($"No Experiment with id={expId} exists");
-                var run = new Run { Id = Guid.NewGuid().ToString("N"), ExperimentId = expId, Name = req["run_name"]?.GetValue<string>(), StartTime = req["start_time"]?.GetValue<long>() ?? 0 };
-                foreach (var t in req["tags"]?.AsArray() ?? [])
                 {
-                    var (k, v) = (t!["key"]!.GetValue<string>(), t["value"]!.GetValue<string>());
-                    ValidateKey(k, "tag"); ValidateValue(v, "Tag", k, MaxTagValueLength);
-                    run.Tags[k] = v;
+                    var name = Q("experiment_name");
+                    var exp = Experiments.Values.FirstOrDefault(e => e.Name == name) ?? throw NotFound($"Could not find experiment with name '{name}'");
+                    return new JsonObject { ["experiment"] = ExperimentJson(exp) };
                 }
-                if (run.Name is not null) run.Tags["mlflow.runName"] = run.Name;
-                run.ArtifactUri = $"{ArtifactRoot.TrimEnd('/')}/{expId}/{run.Id}/artifacts";
-                Runs[run.Id] = run;
-                return new JsonObject { ["run"] = RunJson(run) };
-            }
+            case ("POST", "experiments/create"):
+                {
+                    var name = J(Json(), "name");
+                    if (Experiments.Values.Any(e => e.Name == name)) throw Exists($"Experiment(name={name}) already exists.");
+                    var id = (_nextExperiment++).ToString();
+                    Experiments[id] = new Experiment { Id = id, Name = name };
+                    return new JsonObject { ["experiment_id"] = id };
+                }
+            case ("POST", "runs/create"):
+                {
+                    var req = Json();
+                    var expId = J(req, "experiment_id");
+                    if (!Experiments.ContainsKey(expId)) throw NotFound($"No Experiment with id={expId} exists");
+                    var run = new Run { Id = Guid.NewGuid().ToString("N"), ExperimentId = expId, Name = req["run_name"]?.GetValue<string>(), StartTime = req["start_time"]?.GetValue<long>() ?? 0 };
+                    foreach (var t in req["tags"]?.AsArray() ?? [])
+                    {
+                        var (k, v) = (t!["key"]!.GetValue<string>(), t["value"]!.GetValue<string>());
+                        ValidateKey(k, "tag"); ValidateValue(v, "Tag", k, MaxTagValueLength);
+                        run.Tags[k] = v;
+                    }
+                    if (run.Name is not null) run.Tags["mlflow.runName"] = run.Name;
+                    run.ArtifactUri = $"{ArtifactRoot.TrimEnd('/')}/{expId}/{run.Id}/artifacts";
+                    Runs[run.Id] = run;
+                    return new JsonObject { ["run"] = RunJson(run) };
+                }
             case ("GET", "runs/get"):
                 return new JsonObject { ["run"] = RunJson(FindRun(Q("run_id"))) };
             case ("POST", "runs/log-batch"):
                 return LogBatch(body, Json());
             case ("POST", "runs/update"):
-            {
-                var req = Json();
-                var run = FindRun(J(req, "run_id"));
-                if (req["status"]?.GetValue<string>() is { } st)
                 {
-                    if (st is not ("RUNNING" or "SCHEDULED" or "FINISHED" or "FAILED" or "KILLED")) throw Invalid($"Invalid value {st} for parameter 'status' supplied.");
-                    run.Status = st;
+                    var req = Json();
+                    var run = FindRun(J(req, "run_id"));
+                    if (req["status"]?.GetValue<string>() is { } st)
+                    {
+                        if (st is not ("RUNNING" or "SCHEDULED" or "FINISHED" or "FAILED" or "KILLED")) throw Invalid($"Invalid value {st} for parameter 'status' supplied.");
+                        run.Status = st;
+                    }
+                    if (req["end_time"] is { } end) run.EndTime = end.GetValue<long>();
+                    return new JsonObject { ["run_info"] = RunInfoJson(run) };
                 }
-                if (req["end_time"] is { } end) run.EndTime = end.GetValue<long>();
-                return new JsonObject { ["run_info"] = RunInfoJson(run) };
-            }
             case ("POST", "runs/search"):
                 return SearchRuns(Json());
             case ("POST", "runs/log-inputs"):
                 return LogInputs(Json());
             case ("POST", "experiments/set-experiment-tag"):
-            {
-                var req = Json();
-                var id = J(req, "experiment_id");
-                var exp = Experiments.GetValueOrDefault(id) ?? throw NotFound($"No Experiment with id={id} exists");
-                var (k, v) = (J(req, "key"), req["value"]?.GetValue<string>() ?? "");
-                ValidateKey(k, "tag"); ValidateValue(v, "Experiment tag", k, MaxExperimentTagValueLength);
-                exp.Tags[k] = v;
-                return new JsonObject();
-            }
+                {
+                    var req = Json();
+                    var id = J(req, "experiment_id");
+                    var exp = Experiments.GetValueOrDefault(id) ?? throw NotFound($"No Experiment with id={id} exists");
+                    var (k, v) = (J(req, "key"), req["value"]?.GetValue<string>() ?? "");
+                    ValidateKey(k, "tag"); ValidateValue(v, "Experiment tag", k, MaxExperimentTagValueLength);
+                    exp.Tags[k] = v;
+                    return new JsonObject();
+                }
             case ("POST", "registered-models/create"):
-            {
-                var req = Json();
-                var name = J(req, "name");
-                if (Models.ContainsKey(name)) throw Exists($"Registered Model (name={name}) already exists.");
-                Models[name] = new Model { Name = name, Description = req["description"]?.GetValue<string>() };
-                return new JsonObject { ["registered_model"] = ModelJson(Models[name]) };
-            }
+                {
+                    var req = Json();
+                    var name = J(req, "name");
+                    if (Models.ContainsKey(name)) throw Exists($"Registered Model (name={name}) already exists.");
+                    Models[name] = new Model { Name = name, Description = req["description"]?.GetValue<string>() };
+                    return new JsonObject { ["registered_model"] = ModelJson(Models[name]) };
+                }
             case ("PATCH", "registered-models/update"):
-            {
-                var req = Json();
-                var model = FindModel(J(req, "name"));
-                if (req["description"]?.GetValue<string>() is { } d) model.Description = d;
-                return new JsonObject { ["registered_model"] = ModelJson(model) };
-            }
+                {
+                    var req = Json();
+                    var model = FindModel(J(req, "name"));
+                    if (req["description"]?.GetValue<string>() is { } d) model.Description = d;
+                    return new JsonObject { ["registered_model"] = ModelJson(model) };
+                }
             case ("GET", "model-versions/get"):
-            {
-                var model = FindModel(Q("name"));
-                var number = Q("version");
-                var version = model.Versions.FirstOrDefault(v => v.Number == number) ?? throw NotFound($"Model Version (name={model.Name}, version={number}) not found");
-                return new JsonObject { ["model_version"] = VersionJson(model, version) };
-            }
+                {
+                    var model = FindModel(Q("name"));
+                    var number = Q("version");
+                    var version = model.Versions.FirstOrDefault(v => v.Number == number) ?? throw NotFound($"Model Version (name={model.Name}, version={number}) not found");
+                    return new JsonObject { ["model_version"] = VersionJson(model, version) };
+                }
             case ("GET", "registered-models/get"):
                 return new JsonObject { ["registered_model"] = ModelJson(FindModel(Q("name"))) };
             case ("POST", "model-versions/create"):
-            {
-                var req = Json();
-                var model = FindModel(J(req, "name"));
-                var version = new Version { Number = (model.Versions.Count + 1).ToString(), Source = J(req, "source"), RunId = req["run_id"]?.GetValue<string>() };
-                foreach (var t in req["tags"]?.AsArray() ?? []) version.Tags[t!["key"]!.GetValue<string>()] = t["value"]!.GetValue<string>();
-                model.Versions.Add(version);
-                return new JsonObject { ["model_version"] = VersionJson(model, version) };
-            }
+                {
+                    var req = Json();
+                    var model = FindModel(J(req, "name"));
+                    var version = new Version { Number = (model.Versions.Count + 1).ToString(), Source = J(req, "source"), RunId = req["run_id"]?.GetValue<string>() };
+                    foreach (var t in req["tags"]?.AsArray() ?? []) version.Tags[t!["key"]!.GetValue<string>()] = t["value"]!.GetValue<string>();
+                    model.Versions.Add(version);
+                    return new JsonObject { ["model_version"] = VersionJson(model, version) };
+                }
             case ("GET", "model-versions/search"):
                 return SearchVersions(query["filter"].ToString());
             case ("POST", "registered-models/alias"):
-            {
-                var req = Json();
-                var model = FindModel(J(req, "name"));
-                var alias = req["alias"]?.GetValue<string>() ?? "";
-                var number = J(req, "version");
-                ValidateAlias(alias);
-                _ = model.Versions.FirstOrDefault(v => v.Number == number) ?? throw NotFound($"Model Version (name={model.Name}, version={number}) not found");
-                model.Aliases[alias] = number;
-                return new JsonObject();
-            }
+                {
+                    var req = Json();
+                    var model = FindModel(J(req, "name"));
+                    var alias = req["alias"]?.GetValue<string>() ?? "";
+                    var number = J(req, "version");
+                    ValidateAlias(alias);
+                    _ = model.Versions.FirstOrDefault(v => v.Number == number) ?? throw NotFound($"Model Version (name={model.Name}, version={number}) not found");
+                    model.Aliases[alias] = number;
+                    return new JsonObject();
+                }
             case ("GET", "registered-models/alias"):
-            {
-                var model = FindModel(Q("name"));
-                var alias = Q("alias");
-                if (!model.Aliases.TryGetValue(alias, out var number)) throw NotFound($"Registered model alias {alias} not found.");
-                return new JsonObject { ["model_version"] = VersionJson(model, model.Versions.First(v => v.Number == number)) };
-            }
+                {
+                    var model = FindModel(Q("name"));
+                    var alias = Q("alias");
+                    if (!model.Aliases.TryGetValue(alias, out var number)) throw NotFound($"Registered model alias {alias} not found.");
+                    return new JsonObject { ["model_version"] = VersionJson(model, model.Versions.First(v => v.Number == number)) };
+                }
             default:
                 throw new MlflowException(404, "ENDPOINT_NOT_FOUND", $"No {method} endpoint {endpoint}");
         }

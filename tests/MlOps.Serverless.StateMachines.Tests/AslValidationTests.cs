@@ -15,7 +15,7 @@ public sealed class AslValidationTests
         var node = NodeEnvironment.Discover();
         var validator = Path.Combine(node.ModulesDirectory, "asl-validator", "dist", "bin", "asl-validator.js");
         var process = Process.Start(new ProcessStartInfo(node.NodeExecutable, [validator, "--json-path", file])
-            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         process.WaitForExit();
 

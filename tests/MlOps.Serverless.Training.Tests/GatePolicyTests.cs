@@ -9,12 +9,12 @@ public sealed class GatePolicyTests
 
     private static Dictionary<string, string?> Evaluation(string? wmae = "800", string? naiveWmae = "1000", string? rows = "100", string? rmse = "1200",
         string? championWmae = null, string? championRows = "0") => new()
-    {
-        ["wmae"] = wmae, ["rmse"] = rmse, ["mae"] = "700",
-        ["naive_wmae"] = naiveWmae, ["naive_rmse"] = "1500", ["naive_mae"] = "900", ["rows"] = rows,
-        ["champion_wmae"] = championWmae, ["champion_rmse"] = championWmae is null ? null : "1300", ["champion_mae"] = championWmae is null ? null : "750",
-        ["champion_rows"] = championRows,
-    };
+        {
+            ["wmae"] = wmae, ["rmse"] = rmse, ["mae"] = "700",
+            ["naive_wmae"] = naiveWmae, ["naive_rmse"] = "1500", ["naive_mae"] = "900", ["rows"] = rows,
+            ["champion_wmae"] = championWmae, ["champion_rmse"] = championWmae is null ? null : "1300", ["champion_mae"] = championWmae is null ? null : "750",
+            ["champion_rows"] = championRows,
+        };
 
     /// <summary>The evaluation with the champion scored on all 100 test rows.</summary>
     private static Dictionary<string, string?> SameRows(string challengerWmae, string championWmae) =>

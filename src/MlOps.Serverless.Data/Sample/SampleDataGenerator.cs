@@ -109,30 +109,30 @@ public static class SampleDataGenerator
 
         var salesCsv = new CsvText(RawDatasets.Sales.Header);
         foreach (var s in stores)
-        foreach (var d in departments)
-        {
-            // Some series start late or pause, as in the real data.
-            var start = random.NextDouble() < 0.1 ? random.Next(1, options.SalesWeeks / 2) : 0;
-            for (var w = start; w < options.SalesWeeks; w++)
+            foreach (var d in departments)
             {
-                var week = weeks[w];
-                if (random.NextDouble() < d.GapRate) continue;
-                var years = w / 52.18;
-                var phase = 2 * Math.PI * week.DayOfYear / 365.25;
-                var seasonal = 1 + d.SeasonA * Math.Sin(phase + d.SeasonPhase) + d.SeasonB * Math.Cos(2 * phase);
-                var holiday = Thanksgiving.Contains(week) ? 1 + d.HolidayLift
-                    : Christmas.Contains(week) ? 1 + d.HolidayLift * 0.6
-                    : SuperBowl.Contains(week) || LaborDay.Contains(week) ? 1 + d.HolidayLift * 0.15
-                    : week.Month == 12 && week.Day is >= 14 and <= 24 ? 1 + d.HolidayLift * 1.2 // the shopping weeks before Christmas
-                    : 1;
-                var trend = Math.Exp(s.Growth * years);
-                var markdownLift = 1 + 0.02 * Math.Log(1 + markdowns[(s.Id, week)] / 1000);
-                var level = s.Size / 150_000.0 * d.Level * (s.Type == "C" ? 0.8 : 1);
-                var value = level * Math.Max(seasonal, 0.05) * holiday * trend * markdownLift * Math.Exp(Normal(random) * d.Noise);
-                if (random.NextDouble() < d.ReturnRate) value = -random.NextDouble() * Math.Min(level * 0.05, 500); // returns
-                salesCsv.Row(I(s.Id), I(d.Id), Date(week), D2(value), Bool(IsHoliday(week)));
+                // Some series start late or pause, as in the real data.
+                var start = random.NextDouble() < 0.1 ? random.Next(1, options.SalesWeeks / 2) : 0;
+                for (var w = start; w < options.SalesWeeks; w++)
+                {
+                    var week = weeks[w];
+                    if (random.NextDouble() < d.GapRate) continue;
+                    var years = w / 52.18;
+                    var phase = 2 * Math.PI * week.DayOfYear / 365.25;
+                    var seasonal = 1 + d.SeasonA * Math.Sin(phase + d.SeasonPhase) + d.SeasonB * Math.Cos(2 * phase);
+                    var holiday = Thanksgiving.Contains(week) ? 1 + d.HolidayLift
+                        : Christmas.Contains(week) ? 1 + d.HolidayLift * 0.6
+                        : SuperBowl.Contains(week) || LaborDay.Contains(week) ? 1 + d.HolidayLift * 0.15
+                        : week.Month == 12 && week.Day is >= 14 and <= 24 ? 1 + d.HolidayLift * 1.2 // the shopping weeks before Christmas
+                        : 1;
+                    var trend = Math.Exp(s.Growth * years);
+                    var markdownLift = 1 + 0.02 * Math.Log(1 + markdowns[(s.Id, week)] / 1000);
+                    var level = s.Size / 150_000.0 * d.Level * (s.Type == "C" ? 0.8 : 1);
+                    var value = level * Math.Max(seasonal, 0.05) * holiday * trend * markdownLift * Math.Exp(Normal(random) * d.Noise);
+                    if (random.NextDouble() < d.ReturnRate) value = -random.NextDouble() * Math.Min(level * 0.05, 500); // returns
+                    salesCsv.Row(I(s.Id), I(d.Id), Date(week), D2(value), Bool(IsHoliday(week)));
+                }
             }
-        }
         return new SampleDataSet(salesCsv.ToString(), featuresCsv.ToString(), storesCsv.ToString());
     }
 

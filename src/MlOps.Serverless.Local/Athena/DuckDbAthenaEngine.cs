@@ -289,22 +289,22 @@ public sealed class DuckDbAthenaEngine : IDisposable
         switch (table.Format)
         {
             case TableFormat.CsvStringsWithHeader:
-            {
-                var columns = "{" + string.Join(", ", names.Select(n => $"{Literal(n)}: 'VARCHAR'")) + "}";
-                var select = names.Select((n, i) => i == names.Count - 1 && crlf
-                    ? $"CASE WHEN {Quote(n)} IS NULL THEN NULL ELSE {Quote(n)} || chr(13) END AS {Quote(n)}"
-                    : Quote(n));
-                return $"SELECT {string.Join(", ", select)}, {projection} FROM read_csv({list}, header = false, skip = 1, auto_detect = false, " +
-                       $"columns = {columns}, delim = ',', quote = '\"', escape = '\\', new_line = '\\n', null_padding = true, strict_mode = false, ignore_errors = true, all_varchar = true)";
-            }
+                {
+                    var columns = "{" + string.Join(", ", names.Select(n => $"{Literal(n)}: 'VARCHAR'")) + "}";
+                    var select = names.Select((n, i) => i == names.Count - 1 && crlf
+                        ? $"CASE WHEN {Quote(n)} IS NULL THEN NULL ELSE {Quote(n)} || chr(13) END AS {Quote(n)}"
+                        : Quote(n));
+                    return $"SELECT {string.Join(", ", select)}, {projection} FROM read_csv({list}, header = false, skip = 1, auto_detect = false, " +
+                           $"columns = {columns}, delim = ',', quote = '\"', escape = '\\', new_line = '\\n', null_padding = true, strict_mode = false, ignore_errors = true, all_varchar = true)";
+                }
             case TableFormat.Parquet:
                 return $"SELECT *, {projection} FROM read_parquet({list})";
             default:
-            {
-                var columns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: '{DuckType(c.Type)}'")) + "}";
-                return $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM read_csv({list}, header = false, auto_detect = false, " +
-                       $"columns = {columns}, delim = ',', quote = '\"', nullstr = '\\N')";
-            }
+                {
+                    var columns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: '{DuckType(c.Type)}'")) + "}";
+                    return $"SELECT {string.Join(", ", names.Select(Quote))}, {projection} FROM read_csv({list}, header = false, auto_detect = false, " +
+                           $"columns = {columns}, delim = ',', quote = '\"', nullstr = '\\N')";
+                }
         }
     }
 

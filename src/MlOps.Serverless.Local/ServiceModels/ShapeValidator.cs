@@ -124,7 +124,7 @@ public sealed class ShapeValidator(ServiceModel model)
                 if (!IsKind(value, JsonValueKind.String) && !IsKind(value, JsonValueKind.Number))
                     violations.Add(new ModelViolation(path, $"must be a timestamp (ISO 8601 text or epoch seconds), but is {Kind(value)}"));
                 break;
-            // blob, document: any JSON
+                // blob, document: any JSON
         }
     }
 

@@ -15,7 +15,11 @@ public sealed class CostGuardrailsTests
         {
             Training = PipelineConfiguration.Defaults.Training with
             {
-                InstanceType = "ml.p4d.24xlarge", InstanceCount = 20, VolumeSizeGb = 500, MaxRuntimeSeconds = 432000, MaxWaitSeconds = 432000,
+                InstanceType = "ml.p4d.24xlarge",
+                InstanceCount = 20,
+                VolumeSizeGb = 500,
+                MaxRuntimeSeconds = 432000,
+                MaxWaitSeconds = 432000,
             },
             Tuning = PipelineConfiguration.Defaults.Tuning with { MaxJobs = 500, GivenMaxParallelJobs = 100 },
         };
