@@ -9,11 +9,6 @@ public static class FailureNotification
 {
     public const string Subject = "Retraining run failed";
 
-    /// <summary>The message, with EventBridge's input-transformer placeholders (<c>&lt;name&gt;</c> …) filled in.</summary>
-    public static string Message(string executionName, string status, string? error, string? cause) =>
-        Template.Replace("<name>", executionName, StringComparison.Ordinal).Replace("<status>", status, StringComparison.Ordinal)
-            .Replace("<error>", error ?? "", StringComparison.Ordinal).Replace("<cause>", cause ?? "", StringComparison.Ordinal);
-
     /// <summary>The input transformer's template over the Step Functions Execution Status Change event's detail.</summary>
     public const string Template = "Run <name> ended <status> with <error>: <cause>";
 }

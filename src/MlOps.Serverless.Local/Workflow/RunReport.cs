@@ -106,11 +106,11 @@ public static class RunReport
             // PrepareRun's estimate, the one the cloud run logs and notifies before training starts.
             md.AppendLine().AppendLine("## What this run may cost in the cloud (estimated before training)").AppendLine();
             md.AppendLine($"- SageMaker training: {estimate["trainingJobs"]} job(s) × {estimate["instancesPerJob"]} × {estimate["instanceType"]}, " +
-                          $"at most {Number2(estimate["maxInstanceHours"])} instance-hours = ${Number2(estimate["trainingOnDemandUsd"])} on-demand" +
-                          ((bool?)estimate["spot"] == true ? $" (managed spot: up to ${Number2(estimate["spotDiscountUpToUsd"])} less)" : ""));
-            md.AppendLine($"- Athena: {estimate["athenaQueries"]} queries, about {(long?)estimate["athenaBytesScanned"] / 1e6:#,0} MB scanned = ${Number4(estimate["athenaUsd"])}");
-            md.AppendLine($"- Orchestration: up to {estimate["stateTransitions"]} state transitions and {estimate["lambdaRequests"]} Lambda requests = ${Number4(estimate["orchestrationUsd"])}");
-            md.AppendLine($"- Total at most ${Number2(estimate["totalUsd"])} (us-east-1 list prices; batch transform and storage not included)");
+                          $"at most {Number(estimate["maxInstanceHours"], "#,0.00")} instance-hours = ${Number(estimate["trainingOnDemandUsd"], "#,0.00")} on-demand" +
+                          ((bool?)estimate["spot"] == true ? $" (managed spot: up to ${Number(estimate["spotDiscountUpToUsd"], "#,0.00")} less)" : ""));
+            md.AppendLine($"- Athena: {estimate["athenaQueries"]} queries, about {(long?)estimate["athenaBytesScanned"] / 1e6:#,0} MB scanned = ${Number(estimate["athenaUsd"], "0.0000")}");
+            md.AppendLine($"- Orchestration: up to {estimate["stateTransitions"]} state transitions and {estimate["lambdaRequests"]} Lambda requests = ${Number(estimate["orchestrationUsd"], "0.0000")}");
+            md.AppendLine($"- Total at most ${Number(estimate["totalUsd"], "#,0.00")} (us-east-1 list prices; batch transform and storage not included)");
         }
         var c = result.Cost;
         md.AppendLine().AppendLine("## What orchestrating this run would cost in the cloud").AppendLine();
@@ -121,9 +121,7 @@ public static class RunReport
         return md.ToString();
     }
 
-    private static string Number2(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("#,0.00", CultureInfo.InvariantCulture) : "—";
-    private static string Number4(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("0.0000", CultureInfo.InvariantCulture) : "—";
-
-    internal static string Number(JsonNode? node) =>
-        node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("#,0.0", CultureInfo.InvariantCulture) : "—";
+    /// <summary>A JSON number as the report writes it, or a dash where there is none.</summary>
+    internal static string Number(JsonNode? node, string format = "#,0.0") =>
+        node is JsonValue v && v.TryGetValue(out double d) ? d.ToString(format, CultureInfo.InvariantCulture) : "—";
 }

@@ -54,6 +54,5 @@ public static class TuningSummary
         return md.AppendLine().ToString();
     }
 
-    private static string Number(JsonNode? node) =>
-        node is JsonValue v && v.TryGetValue(out double d) ? d.ToString("0.#####", CultureInfo.InvariantCulture) : "—";
+    private static string Number(JsonNode? node) => RunReport.Number(node, "0.#####");
 }
