@@ -70,9 +70,6 @@ public static class IntegrationPermissions
     public static IReadOnlyList<string> Unmapped(string definition) =>
         TaskResources(definition).Where(r => !Mapping.ContainsKey(Normalize(r.Resource))).Select(r => $"{r.State} ({r.Resource})").ToList();
 
-    /// <summary>The integrations this app can grant (Task <c>Resource</c> values).</summary>
-    public static IReadOnlyCollection<string> Supported => Mapping.Keys;
-
     /// <summary>Direct Lambda ARNs (<c>${...FunctionArn}</c>) are invocations like <c>lambda:invoke</c>.</summary>
     private static string Normalize(string resource) =>
         resource.StartsWith("${", StringComparison.Ordinal) && resource.EndsWith("FunctionArn}", StringComparison.Ordinal)

@@ -25,6 +25,8 @@ namespace MlOps.Serverless.Infra;
 /// </summary>
 public sealed class Monitoring : Construct
 {
+    private static readonly string[] FailedStatuses = ["FAILED", "TIMED_OUT", "ABORTED"];
+
     public ITopic Topic { get; }
     /// <summary>The key encrypting <see cref="Topic"/>, when known (the own topic's key, or <c>notificationTopicKeyArn</c>).</summary>
     public string? TopicKeyArn { get; }
@@ -134,7 +136,7 @@ public sealed class Monitoring : Construct
                 DetailType = ["Step Functions Execution Status Change"],
                 Detail = new Dictionary<string, object>
                 {
-                    ["status"] = new[] { "FAILED", "TIMED_OUT", "ABORTED" },
+                    ["status"] = FailedStatuses,
                     ["stateMachineArn"] = new[] { stateMachine.StateMachineArn },
                 },
             },

@@ -92,7 +92,6 @@ public sealed class Workflow : Construct
             ["RawBucket"] = targets.Storage.Raw.BucketName,
             ["WorkBucket"] = targets.Storage.Work.BucketName,
             ["ArtifactBucket"] = targets.Storage.Artifacts.BucketName,
-            ["AthenaResultsBucket"] = targets.Storage.AthenaResults.BucketName,
             ["AthenaWorkGroup"] = targets.Queries.WorkGroupName,
             ["GlueDatabase"] = targets.Queries.DatabaseName,
             ["SageMakerRoleArn"] = targets.SageMaker.ExecutionRole.RoleArn,

@@ -6,7 +6,7 @@ namespace MlOps.Serverless.Data.Tests;
 
 /// <summary>The engine runs statements concurrently (the state machine's Parallel split branches), each on its own
 /// connection to the one database.</summary>
-public class DuckDbAthenaEngineTests : IDisposable
+public sealed class DuckDbAthenaEngineTests : IDisposable
 {
     private static readonly TableDefinition Numbers = new(
         "numbers", [new ColumnDefinition("n", "int"), new ColumnDefinition("x", "double")],

@@ -3,7 +3,7 @@ using MlOps.Serverless.Local.Athena;
 
 namespace MlOps.Serverless.Data.Tests;
 
-public class DuckDbCsvWriterTests : IDisposable
+public sealed class DuckDbCsvWriterTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "mlops-csv-writer-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly DuckDBConnection _duckDb = new("DataSource=:memory:");

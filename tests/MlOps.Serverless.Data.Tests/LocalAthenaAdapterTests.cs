@@ -4,7 +4,7 @@ using MlOps.Serverless.Local.Athena;
 
 namespace MlOps.Serverless.Data.Tests;
 
-public class LocalAthenaAdapterTests : IDisposable
+public sealed class LocalAthenaAdapterTests : IDisposable
 {
     private readonly Workspace _workspace = new();
     private LocalAthenaAdapter Athena => _workspace.Stages.Athena;

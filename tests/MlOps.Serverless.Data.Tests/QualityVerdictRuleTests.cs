@@ -7,6 +7,7 @@ using MlOps.Serverless.Data.Sample;
 namespace MlOps.Serverless.Data.Tests;
 
 /// <summary>The verdict's rules against hand-written measurements (the files themselves are a clean sample).</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xUnit disposes it in IAsyncLifetime.DisposeAsync")]
 public class QualityVerdictRuleTests : IAsyncLifetime
 {
     private readonly Workspace _workspace = new();

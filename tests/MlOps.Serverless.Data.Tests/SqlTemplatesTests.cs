@@ -20,7 +20,7 @@ public class SqlTemplatesTests
         OutputLocations.For("work-bucket", "artifact-bucket", "run-42"),
         SageMakerParameters.From(PipelineConfiguration.Defaults, "us-east-1", "run-42"));
 
-    private static JsonNode StateInput(RunRequest run) =>
+    private static JsonObject StateInput(RunRequest run) =>
         new JsonObject { ["run"] = System.Text.Json.JsonSerializer.SerializeToNode(run, CoreJsonContext.Default.RunRequest) };
 
     [Theory]

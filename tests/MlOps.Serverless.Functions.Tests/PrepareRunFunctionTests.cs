@@ -21,7 +21,7 @@ public sealed class PrepareRunFunctionTests : IDisposable
         return new PrepareRunFunction(new RunPreparationSettings("raw", "incoming/", "current", "work", "artifacts"), new LocalFolderObjectStore(root));
     }
 
-    private static Stream Json(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
+    private static MemoryStream Json(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
 
     [Fact]
     public async Task Stream_handler_returns_the_run_request_in_the_state_machines_camel_case()

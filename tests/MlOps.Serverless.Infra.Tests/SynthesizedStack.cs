@@ -45,6 +45,7 @@ public abstract class SynthesizedStack : IDisposable
             .Where(p => (string?)p.Value!["Type"] == type)
             .Select(p => (p.Key, p.Value!.AsObject()));
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Named like LINQ's Single: the one resource of the type")]
     public (string LogicalId, JsonObject Resource) Single(string type) => Resources(type).Single();
 
     public static string RepositoryFile(string relative)

@@ -35,18 +35,41 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     private int _nextExperiment = 1;
 
     public sealed record Recorded(string Method, string Endpoint, string Query, string Body, IReadOnlyDictionary<string, string> Headers);
-    public sealed class Experiment { public required string Id; public required string Name; public Dictionary<string, string> Tags = new(); }
+    public sealed class Experiment
+    {
+        public required string Id { get; init; }
+        public required string Name { get; init; }
+        public Dictionary<string, string> Tags { get; } = new();
+    }
     public sealed class Run
     {
-        public required string Id; public required string ExperimentId; public string? Name; public string Status = "RUNNING";
-        public long StartTime; public long? EndTime; public string ArtifactUri = "";
-        public Dictionary<string, string> Params = new(); public Dictionary<string, string> Tags = new();
-        public List<(string Key, double Value, long Timestamp, long Step)> Metrics = new();
-        public List<DatasetInput> Inputs = new();
+        public required string Id { get; init; }
+        public required string ExperimentId { get; init; }
+        public string? Name { get; set; }
+        public string Status { get; set; } = "RUNNING";
+        public long StartTime { get; set; }
+        public long? EndTime { get; set; }
+        public string ArtifactUri { get; set; } = "";
+        public Dictionary<string, string> Params { get; } = new();
+        public Dictionary<string, string> Tags { get; } = new();
+        public List<(string Key, double Value, long Timestamp, long Step)> Metrics { get; } = new();
+        public List<DatasetInput> Inputs { get; } = new();
     }
     public sealed record DatasetInput(string Name, string Digest, string SourceType, string Source, IReadOnlyDictionary<string, string> Tags);
-    public sealed class Version { public required string Number; public required string Source; public string? RunId; public Dictionary<string, string> Tags = new(); }
-    public sealed class Model { public required string Name; public string? Description; public List<Version> Versions = new(); public Dictionary<string, string> Aliases = new(); }
+    public sealed class Version
+    {
+        public required string Number { get; init; }
+        public required string Source { get; init; }
+        public string? RunId { get; set; }
+        public Dictionary<string, string> Tags { get; } = new();
+    }
+    public sealed class Model
+    {
+        public required string Name { get; init; }
+        public string? Description { get; set; }
+        public List<Version> Versions { get; } = new();
+        public Dictionary<string, string> Aliases { get; } = new();
+    }
 
     public List<Recorded> Requests { get; } = new();
     /// <summary>Every request the server refused (its own 4xx/5xx answers, not injected faults).</summary>
@@ -217,7 +240,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         await ctx.Response.WriteAsync(response.ToJsonString());
     }
 
-    private JsonNode Dispatch(string method, string endpoint, IQueryCollection query, string body)
+    private JsonObject Dispatch(string method, string endpoint, IQueryCollection query, string body)
     {
         JsonObject Json()
         {
@@ -353,7 +376,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     /// first (validation.py), then params are written, then metrics, then tags, each committed on its own, so
     /// a failure in the metrics keeps the params. Metrics follow <c>_log_metrics</c>, failure included.
     /// </summary>
-    private JsonNode LogBatch(string rawBody, JsonObject req)
+    private JsonObject LogBatch(string rawBody, JsonObject req)
     {
         if (Encoding.UTF8.GetByteCount(rawBody) > MaxBatchLogRequestSize)
             throw Invalid($"Batched logging API requests must be at most {MaxBatchLogRequestSize} bytes, got a request of size {Encoding.UTF8.GetByteCount(rawBody)}.");
@@ -437,7 +460,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
     /// runs/log-inputs (sqlalchemy_store.py <c>log_inputs</c>, validation.py <c>_validate_dataset</c> and input-tag
     /// limits): a dataset is identified by (name, digest); a run keeps one input per dataset.
     /// </summary>
-    private JsonNode LogInputs(JsonObject req)
+    private JsonObject LogInputs(JsonObject req)
     {
         var run = FindRun(req["run_id"]?.GetValue<string>() ?? throw Invalid("Missing value for required parameter 'run_id'."));
         foreach (var item in req["datasets"]?.AsArray() ?? [])
@@ -468,7 +491,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         return new JsonObject();
     }
 
-    private JsonNode SearchRuns(JsonObject req)
+    private JsonObject SearchRuns(JsonObject req)
     {
         var ids = req["experiment_ids"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
         if (ids.Count == 0) throw Invalid("Missing value for required parameter 'experiment_ids'.");
@@ -491,7 +514,7 @@ public sealed partial class FakeMlflowServer : IAsyncDisposable
         return result;
     }
 
-    private JsonNode SearchVersions(string filter)
+    private JsonObject SearchVersions(string filter)
     {
         var clauses = new Dictionary<string, string>();
         foreach (var part in Regex.Split(filter, @"\s+AND\s+", RegexOptions.IgnoreCase).Where(p => p.Trim().Length > 0))

@@ -16,7 +16,7 @@ public sealed class FakeMlflowServerTests : IAsyncLifetime
 
     private static readonly MlflowLimits ValidationPyLimits = new() { MaxMetricsPerBatch = 1000 };
 
-    private async Task<string> NewRunAsync(MlflowClient client) =>
+    private static async Task<string> NewRunAsync(MlflowClient client) =>
         (await client.CreateRunAsync(await client.GetOrCreateExperimentAsync("e"), "r", DateTimeOffset.UnixEpoch, [])).Info.RunId;
 
     private static List<MlflowMetric> Curves(int rounds) =>

@@ -9,7 +9,7 @@ public sealed class MlflowClientTests : IAsyncLifetime
     public async Task InitializeAsync() => _server = await FakeMlflowServer.StartAsync();
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private async Task<string> NewRunAsync(MlflowClient client)
+    private static async Task<string> NewRunAsync(MlflowClient client)
     {
         var exp = await client.GetOrCreateExperimentAsync("e");
         return (await client.CreateRunAsync(exp, "r", DateTimeOffset.UnixEpoch, [])).Info.RunId;

@@ -7,6 +7,7 @@ using MlOps.Serverless.MlFlow.Logging;
 
 namespace MlOps.Serverless.MlFlow.Tests;
 
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xUnit disposes it in IAsyncLifetime.DisposeAsync")]
 public sealed class TrainingRunLoggerTests : IAsyncLifetime
 {
     private FakeMlflowServer _server = null!;

@@ -29,7 +29,7 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
 
     private sealed record Entry(string Category, string File, string? Error, string Contains, JsonObject Expect);
 
-    private static IReadOnlyList<Entry> Entries() =>
+    private static List<Entry> Entries() =>
         Directory.EnumerateFiles(CorpusDirectory, "*", SearchOption.AllDirectories)
             .Where(f => !f.EndsWith(".expect.json", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}base{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
@@ -129,7 +129,7 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
         if (missing.Count > 0) return new Outcome(execution.Error, execution.Cause ?? "", $"run folder lacks {string.Join(", ", missing)}");
 
         var verdictFailed = execution.History.Any(e => e.StateName == "QualityVerdict" && e.Type.Contains("Fail", StringComparison.Ordinal))
-            || execution.Error is not null && execution.StatesEntered.LastOrDefault() is "QualityVerdict" or "QualityQuery" or "QualityResults" or "PrepareRun" or "BuildFeatures";
+            || execution.Error is not null && (execution.StatesEntered.Count > 0 ? execution.StatesEntered[^1] : null) is "QualityVerdict" or "QualityQuery" or "QualityResults" or "PrepareRun" or "BuildFeatures";
         if (!verdictFailed && execution.StatesEntered.Contains("TuneHyperparameters"))
             return new Outcome(null, "the data stages accepted the file");
         if (execution.Error == "DataQualityFailed")

@@ -74,7 +74,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
     private static int Retries(LocalRunResult result, string state) =>
         result.Execution.History.Count(e => e.Type == "StateRetried" && e.StateName == state);
 
-    private string Notifications(LocalRunResult result)
+    private static string Notifications(LocalRunResult result)
     {
         var file = System.IO.Path.Combine(result.RunFolder, "notifications.jsonl");
         return File.Exists(file) ? File.ReadAllText(file) : "";

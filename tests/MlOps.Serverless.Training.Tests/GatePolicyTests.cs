@@ -62,7 +62,6 @@ public sealed class GatePolicyTests
         { "the stored WMAE is reported as history", SameRows("800", "850"), Scored(storedWmae: "500"), 0, GateDecision.Promote,
             "history only: the champion's package recorded WMAE 500 on the test weeks of the run that registered it" },
         { "stored WMAE in upper case is history", SameRows("800", "850"), Scored(extra: ("WMAE", "640")), 0, GateDecision.Promote, "recorded WMAE 640" },
-        { "stored WMAE with a test: prefix is history", SameRows("800", "850"), Scored(extra: ("test:wmae", "641")), 0, GateDecision.Promote, "recorded WMAE 641" },
         { "feature set changed: not comparable, thresholds decide", Evaluation(), Unscored(Package(featureSet: "fs-aaaaaaaaaaaa", storedWmae: "1")), 0, GateDecision.Promote,
             "is not comparable: it was trained on feature set fs-aaaaaaaaaaaa, this run's features are fs-0123456789ab; it cannot score them; the thresholds alone decide" },
         { "feature set changed and over the threshold", Evaluation(wmae: "950"), Unscored(Package(featureSet: "fs-aaaaaaaaaaaa")), 0, GateDecision.Reject, "threshold not met" },

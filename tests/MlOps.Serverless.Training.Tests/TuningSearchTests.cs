@@ -75,8 +75,8 @@ public sealed class TuningSearchTests
     [InlineData(false, 0, 1, ScalingType.Logarithmic, "MinValue > 0")]
     [InlineData(false, 0.5, 1, ScalingType.ReverseLogarithmic, "MaxValue < 1")]
     [InlineData(false, 2, 1, ScalingType.Linear, "greater than MaxValue")]
-    public void Invalid_ranges_are_explained(bool integer, double min, double max, ScalingType scaling, string message) =>
-        Assert.Contains(message, new ParameterRange("p", integer, min, max, scaling).Problem(), StringComparison.Ordinal);
+    public void Invalid_ranges_are_explained(bool isInteger, double min, double max, ScalingType scaling, string message) =>
+        Assert.Contains(message, new ParameterRange("p", isInteger, min, max, scaling).Problem(), StringComparison.Ordinal);
 
     [Theory]
     [InlineData(4, 2, 2, 1)]

@@ -126,7 +126,7 @@ public static class MlflowCommands
         return new MlflowClient(options);
     }
 
-    private static IObjectStore? CurveStore(DirectoryInfo? s3Root) => s3Root is null ? null : new LocalFolderObjectStore(s3Root.FullName);
+    private static LocalFolderObjectStore? CurveStore(DirectoryInfo? s3Root) => s3Root is null ? null : new LocalFolderObjectStore(s3Root.FullName);
 
     private static void Print(string action, MlflowLoggingOutput output)
     {

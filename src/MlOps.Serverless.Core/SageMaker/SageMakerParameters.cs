@@ -64,10 +64,12 @@ public sealed record SageMakerParameters(
     /// rmse and mae, the tuning objective's metric last: the container early-stops a single training job on the
     /// last validation metric, and a tuning job's trials need the objective among the evaluated metrics.
     /// </summary>
+    private static readonly string[] EvalMetricNames = ["rmse", "mae"];
+
     private static string EvalMetrics(string objectiveMetric)
     {
         var objective = objectiveMetric[(objectiveMetric.IndexOf(':') + 1)..];
-        return string.Join(',', new[] { "rmse", "mae" }.Where(m => m != objective).Append(objective));
+        return string.Join(',', EvalMetricNames.Where(m => m != objective).Append(objective));
     }
 
     private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);

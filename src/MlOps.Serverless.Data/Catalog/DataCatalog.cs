@@ -50,7 +50,7 @@ public static class DataCatalog
 {
     public const string RunKey = "run_id";
 
-    private static IReadOnlyList<ColumnDefinition> Strings(params string[] names) =>
+    private static List<ColumnDefinition> Strings(params string[] names) =>
         names.Select(n => new ColumnDefinition(n, "string")).ToList();
 
     // The raw tables read the run's copy of the upload (PrepareRun copies the fingerprinted versions), never incoming/.

@@ -146,8 +146,10 @@ public static partial class CsvLineScan
         return merged.Count == expected ? first : null;
     }
 
-    private static IReadOnlyList<(int Index, string Name)> KeyColumns(RawDataset dataset) =>
-        new[] { "Store", "Dept", "Date" }.Where(dataset.Header.Contains).Select(n => (dataset.Header.ToList().IndexOf(n), n)).ToList();
+    private static readonly string[] KeyColumnNames = ["Store", "Dept", "Date"];
+
+    private static List<(int Index, string Name)> KeyColumns(RawDataset dataset) =>
+        KeyColumnNames.Where(dataset.Header.Contains).Select(n => (dataset.Header.ToList().IndexOf(n), n)).ToList();
 
     /// <summary>The key columns as written on the line (split on commas only, so a broken quote later on cannot hide them).</summary>
     private static string Key(string line, IReadOnlyList<(int Index, string Name)> keyColumns)

@@ -61,7 +61,7 @@ public sealed partial class QualityVerdict(IObjectStore store)
     {
         string[] expected = ["metric", "dataset", "column_name", "value", "examples"];
         var names = results.ResultSetMetadata?.ColumnInfo.Select(c => c.Name).ToArray()
-                    ?? results.Rows.FirstOrDefault()?.Data.Select(d => d.VarCharValue ?? "").ToArray() ?? [];
+                    ?? (results.Rows is [var header, ..] ? header.Data.Select(d => d.VarCharValue ?? "").ToArray() : []);
         var index = expected.Select(e => Array.IndexOf(names, e)).ToArray();
         if (index.Any(i => i < 0))
             throw new InvalidStageInput($"The quality result set has columns [{string.Join(", ", names)}]; expected [{string.Join(", ", expected)}] (the Quality query's output).");

@@ -12,6 +12,8 @@ namespace MlOps.Serverless.Local.Adapters;
 /// Calls run one at a time: the embedded engines (DuckDB, XGBoost) use the machine's cores
 /// themselves, and a serial order makes local runs reproducible.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+    Justification = "A SemaphoreSlim needs disposing only once its AvailableWaitHandle is used; this one's never is")]
 public sealed class LocalTaskDispatcher(IEnumerable<ILocalServiceAdapter> adapters) : ITaskHandler
 {
     private readonly IReadOnlyList<ILocalServiceAdapter> _adapters = adapters.ToList();

@@ -281,7 +281,7 @@ public sealed class DuckDbAthenaEngine : IDisposable
         return $"CREATE OR REPLACE VIEW {Quote(table.Name)} AS\n{body}";
     }
 
-    private string Branch(TableDefinition table, string projectionValue, IReadOnlyList<string> files, bool crlf)
+    private static string Branch(TableDefinition table, string projectionValue, IReadOnlyList<string> files, bool crlf)
     {
         var list = "[" + string.Join(", ", files.Select(Literal)) + "]";
         var projection = $"{Literal(projectionValue)} AS {Quote(table.ProjectionKey)}";

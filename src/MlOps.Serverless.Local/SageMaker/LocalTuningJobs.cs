@@ -274,7 +274,7 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
         return summary;
     }
 
-    private JsonObject Describe(string name, string arn, JsonNode request, DateTimeOffset created, IReadOnlyList<JsonObject> summaries, string objectiveType, string? failure,
+    private static JsonObject Describe(string name, string arn, JsonNode request, DateTimeOffset created, IReadOnlyList<JsonObject> summaries, string objectiveType, string? failure,
         bool stopped = false)
     {
         var succeeded = summaries.Where(s => s["ObjectiveStatus"]!.GetValue<string>() == "Succeeded").ToList();
@@ -282,7 +282,7 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
             ? succeeded.OrderBy(s => Objective(s)).ThenBy(s => s["TrainingJobName"]!.GetValue<string>(), StringComparer.Ordinal).FirstOrDefault()
             : succeeded.OrderByDescending(s => Objective(s)).ThenBy(s => s["TrainingJobName"]!.GetValue<string>(), StringComparer.Ordinal).FirstOrDefault();
         var completed = summaries.Count(s => s["TrainingJobStatus"]!.GetValue<string>() == "Completed");
-        failure ??= best is null && !stopped ? $"All training jobs failed; see their FailureReason (first: {summaries.FirstOrDefault()?["FailureReason"]?.GetValue<string>() ?? "none ran"})" : null;
+        failure ??= best is null && !stopped ? $"All training jobs failed; see their FailureReason (first: {(summaries.Count > 0 ? summaries[0] : null)?["FailureReason"]?.GetValue<string>() ?? "none ran"})" : null;
         var ended = DateTimeOffset.UtcNow;
         var describe = new JsonObject
         {

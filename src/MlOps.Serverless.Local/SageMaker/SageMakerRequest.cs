@@ -53,14 +53,6 @@ internal static partial class SageMakerRequest
     public static int RequiredInt(JsonNode? root, string path) =>
         OptionalInt(root, path) ?? throw Invalid($"1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null");
 
-    public static double RequiredNumber(JsonNode? root, string path)
-    {
-        var text = RequiredString(root, path);
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-            ? value
-            : throw Invalid($"Value '{text}' at '{path}' must be a number");
-    }
-
     /// <summary>A string→string map (HyperParameters, CustomerMetadataProperties); SageMaker wants string values.</summary>
     public static Dictionary<string, string> StringMap(JsonNode? root, string path)
     {

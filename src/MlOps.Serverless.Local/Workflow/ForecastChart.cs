@@ -139,7 +139,7 @@ public static class ForecastChart
     }
 
     /// <summary>About four dates spread over the weeks, always including the first and the last.</summary>
-    private static IEnumerable<DateOnly> DateTicks(IReadOnlyList<DateOnly> dates) =>
+    private static IEnumerable<DateOnly> DateTicks(List<DateOnly> dates) =>
         dates.Count == 0 ? [] : Enumerable.Range(0, 4).Select(i => dates[(int)Math.Round(i * (dates.Count - 1) / 3.0)]).Distinct();
 
     /// <summary>Compact dollars for an axis: $850, $12.5k, $1.2M.</summary>

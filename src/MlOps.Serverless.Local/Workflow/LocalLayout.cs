@@ -22,7 +22,6 @@ public sealed record LocalLayout(string Root)
 
     public string S3Root => Path.Combine(Root, "s3");
     public string SageMakerState => Path.Combine(Root, "sagemaker");
-    public string MlflowStore => Path.Combine(Root, "mlflow");
     public string SampleData => Path.Combine(Root, "sample-data");
     public string RunFolder(string runId) => Path.Combine(Root, "runs", runId);
 }

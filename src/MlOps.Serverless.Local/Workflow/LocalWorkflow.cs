@@ -65,7 +65,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var modelPackageGroup = LocalDefinition.ModelPackageGroupFor(options.DataDirectory);
         input["overrides"] = WithRegisteredModel(options.Overrides, modelPackageGroup);
         var definition = LocalDefinition.Build(modelPackageGroup);
-        return await ExecuteAsync(layout, runId, definition, input, redriveCount: 0, options.MlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, startAt: null);
+        return await ExecuteAsync(layout, runId, definition, input, redriveCount: 0, options.MlflowTrackingUri, clock, onEvent, onNotification, startAt: null, cancellationToken);
     }
 
     /// <summary>
@@ -89,12 +89,12 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         await File.AppendAllTextAsync(Path.Combine(layout.RunFolder(runId), "history.jsonl"),
             new JsonObject { ["type"] = "ExecutionRedriven", ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ["redriveCount"] = point.RedriveCount, ["state"] = point.State }.ToJsonString() + "\n",
             cancellationToken);
-        return await ExecuteAsync(layout, runId, point.Definition, point.Input, point.RedriveCount, mlflowTrackingUri, clock, onEvent, onNotification, cancellationToken, point.State);
+        return await ExecuteAsync(layout, runId, point.Definition, point.Input, point.RedriveCount, mlflowTrackingUri, clock, onEvent, onNotification, point.State, cancellationToken);
     }
 
     private async Task<LocalRunResult> ExecuteAsync(LocalLayout layout, string runId, string definition, JsonNode? input, int redriveCount,
-        string? mlflowTrackingUri, Stopwatch clock, Action<ExecutionEvent>? onEvent, Action<string, string>? onNotification, CancellationToken cancellationToken,
-        string? startAt)
+        string? mlflowTrackingUri, Stopwatch clock, Action<ExecutionEvent>? onEvent, Action<string, string>? onNotification, string? startAt,
+        CancellationToken cancellationToken)
     {
         var runFolder = layout.RunFolder(runId);
         var store = new LocalFolderObjectStore(layout.S3Root);
@@ -133,7 +133,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
     /// plain line in place of the raw cause: locally the failed state and the message inside the cause are known
     /// (docs/failure-model.md says what the deployed message carries).
     /// </summary>
-    private static Task NotifyFailureAsync(SnsAdapter sns, ExecutionRequest request, ExecutionResult execution, CancellationToken cancellationToken) =>
+    private static Task<string> NotifyFailureAsync(SnsAdapter sns, ExecutionRequest request, ExecutionResult execution, CancellationToken cancellationToken) =>
         sns.PublishAsync(LocalDefinition.Values("")["NotificationTopicArn"], FailureNotification.Subject,
             $"Run {request.ExecutionName} ended {execution.Status}: {RunFailure.From(execution)?.Line ?? $"{execution.Error}: {execution.Cause}"}", cancellationToken);
 

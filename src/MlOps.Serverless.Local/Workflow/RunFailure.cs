@@ -36,6 +36,7 @@ public sealed partial record RunFailure(string State, string Error, string Messa
     }
 
     /// <summary>The readable message inside a cause, on one line, without JSON escapes.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Maintainability", "CA1507", Justification = "\"Message\" is a key of AWS's error JSON, not this record's property")]
     public static string PlainMessage(string? cause)
     {
         if (string.IsNullOrWhiteSpace(cause)) return "no cause given";

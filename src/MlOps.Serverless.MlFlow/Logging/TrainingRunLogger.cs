@@ -360,7 +360,7 @@ public sealed class TrainingRunLogger(MlflowClient client, IObjectStore? store =
     private static string Tag(TriggerKind trigger) => JsonSerializer.Serialize(trigger, MlflowJsonContext.Default.TriggerKind).Trim('"');
 
     /// <summary>The run with this key, created (tagged with its key and run id) only when none exists.</summary>
-    private async Task<MlflowRun> EnsureRunAsync(IReadOnlyDictionary<string, MlflowRun> known, string experimentId, RunRequest run, string key,
+    private async Task<MlflowRun> EnsureRunAsync(Dictionary<string, MlflowRun> known, string experimentId, RunRequest run, string key,
         string runName, DateTimeOffset start, IReadOnlyList<MlflowTag> extraTags, CancellationToken ct)
     {
         if (known.TryGetValue(key, out var existing)) return existing;

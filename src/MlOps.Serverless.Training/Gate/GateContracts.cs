@@ -42,7 +42,7 @@ public sealed record ChampionReference(
     [JsonIgnore] public IReadOnlyDictionary<string, string> Metadata => Package?.CustomerMetadataProperties ?? new Dictionary<string, string>();
 
     /// <summary>The first container's model artifact, null when the package has none.</summary>
-    [JsonIgnore] public string? ModelDataUrl => Package?.InferenceSpecification?.Containers?.FirstOrDefault()?.ModelDataUrl;
+    [JsonIgnore] public string? ModelDataUrl => Package?.InferenceSpecification?.Containers is [var first, ..] ? first.ModelDataUrl : null;
 }
 
 /// <summary>The part of DescribeModelPackage's response the gate reads (PascalCase, as SageMaker returns it; all optional there).</summary>

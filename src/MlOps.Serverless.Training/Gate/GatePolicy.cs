@@ -20,11 +20,6 @@ public sealed record GateVerdict(GateDecision Decision, IReadOnlyList<string> Re
 /// </summary>
 public sealed class GatePolicy(GateSettings settings)
 {
-    public static readonly string[] RequiredMetrics = ["wmae", "rmse", "mae", "naive_wmae", "naive_rmse", "naive_mae", "rows"];
-
-    // Prefixes under which a champion's stored WMAE may have been recorded by this or earlier pipeline versions.
-    private static readonly string[] ChampionKeyPrefixes = ["", "test:", "test_", "test.", "metrics.", "metric.", "evaluation."];
-
     public GateVerdict Decide(IReadOnlyDictionary<string, string?> evaluation, ChampionReference champion, string? featureSetVersion = null)
     {
         var reasons = new List<string>();
@@ -126,13 +121,12 @@ public sealed class GatePolicy(GateSettings settings)
             championRows, stored, championFeatureSet);
     }
 
-    /// <summary>The WMAE a package recorded at its registration (under this pipeline's key or a known variant), case-insensitively.</summary>
+    /// <summary>The WMAE a package recorded at its registration (the gate's <c>wmae</c> key), case-insensitively.</summary>
     private static double? StoredWmae(IReadOnlyDictionary<string, string> metadata)
     {
-        foreach (var prefix in ChampionKeyPrefixes)
-            foreach (var (key, value) in metadata)
-                if (key.Equals(prefix + "wmae", StringComparison.OrdinalIgnoreCase))
-                    return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var wmae) && double.IsFinite(wmae) && wmae >= 0 ? wmae : null;
+        foreach (var (key, value) in metadata)
+            if (key.Equals("wmae", StringComparison.OrdinalIgnoreCase))
+                return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var wmae) && double.IsFinite(wmae) && wmae >= 0 ? wmae : null;
         return null;
     }
 

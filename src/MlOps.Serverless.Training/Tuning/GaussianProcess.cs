@@ -47,10 +47,10 @@ public sealed class GaussianProcess
     public static GaussianProcess FitBest(IReadOnlyList<double[]> x, IReadOnlyList<double> y, IEnumerable<double> lengthScales) =>
         lengthScales.Select(l => new GaussianProcess(x, y, l)).MaxBy(gp => gp.LogMarginalLikelihood)!;
 
-    private double Kernel(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    private double Kernel(double[] a, IReadOnlyList<double> b)
     {
         var squared = 0.0;
-        for (var d = 0; d < a.Count; d++) squared += (a[d] - b[d]) * (a[d] - b[d]);
+        for (var d = 0; d < a.Length; d++) squared += (a[d] - b[d]) * (a[d] - b[d]);
         var r = Math.Sqrt(5 * squared) / LengthScale;
         return (1 + r + r * r / 3) * Math.Exp(-r);
     }

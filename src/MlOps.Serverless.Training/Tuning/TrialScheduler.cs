@@ -34,7 +34,8 @@ public static class TrialScheduler
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         try
         {
-            Task.WaitAll(lanes);
+            // Every lane stops at its next trial once cancelled: wait for all of them, so none outlives the call.
+            Task.WaitAll(lanes, CancellationToken.None);
         }
         catch (AggregateException e) when (cancellationToken.IsCancellationRequested && e.InnerExceptions.All(x => x is OperationCanceledException))
         {

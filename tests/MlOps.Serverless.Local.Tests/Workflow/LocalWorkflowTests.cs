@@ -52,7 +52,7 @@ public sealed class LocalWorkflowTests : IDisposable
         return await workflow.RunAsync(new LocalRunOptions(_root, Overrides: Fast, ExecutionName: name, Sample: SmallSample));
     }
 
-    private string RunFile(LocalRunResult result, string file) => Path.Combine(result.RunFolder, file);
+    private static string RunFile(LocalRunResult result, string file) => Path.Combine(result.RunFolder, file);
 
     [Fact]
     public async Task Stopping_a_run_during_tuning_stops_the_local_tuning_job_and_keeps_the_run_folder()
@@ -106,7 +106,7 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.True(result.Cost.StateTransitions <= Core.Costs.RunCostEstimate.MaxStateTransitions,
             $"{result.Cost.StateTransitions} transitions: the estimate's ceiling is too low");
         Assert.Contains($"![Actual vs predicted, 4 largest series]({ForecastSection.SvgFile})", report);
-        Assert.Equal(4, Regex.Matches(report, @"^\| Store \d+ · Dept \d+ \| \d+ \| \$[\d,]+ \| [\d,.]+ \| [\d,.]+ \| [\d.]+ \|$", RegexOptions.Multiline).Count);
+        Assert.Equal(4, Regex.Count(report, @"^\| Store \d+ · Dept \d+ \| \d+ \| \$[\d,]+ \| [\d,.]+ \| [\d,.]+ \| [\d.]+ \|$", RegexOptions.Multiline));
         var chart = XDocument.Load(RunFile(result, ForecastSection.SvgFile));
         Assert.Equal(4, chart.Root!.Elements().Count(e => e.Name.LocalName == "g"));
 

@@ -62,7 +62,7 @@ public sealed class RedriveTests : IDisposable
     private LocalRunOptions Options(string name) => new(_root, Overrides: new JsonObject { ["tuning.maxJobs"] = 2, ["tuning.maxParallelJobs"] = 2 },
         ExecutionName: name, Sample: new SampleDataOptions { Stores = 3, Departments = 3 });
 
-    private LocalWorkflow Workflow(Func<ITaskHandler, ITaskHandler>? decorate = null) => new(new StateMachineRunner(NodeEnvironment.Discover()))
+    private static LocalWorkflow Workflow(Func<ITaskHandler, ITaskHandler>? decorate = null) => new(new StateMachineRunner(NodeEnvironment.Discover()))
     {
         DecorateTasks = decorate ?? (t => t),
         RetryIntervalOverridesMs = new[] { "QualityVerdict", "EvaluationGate", "PrepareRun", "LogTraining" }.ToDictionary(s => s, _ => 0),
