@@ -1,9 +1,9 @@
+using System.Text.Json;
 using Amazon.CDK;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
 using Constructs;
-using System.Text.Json;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Functions.Hosting;

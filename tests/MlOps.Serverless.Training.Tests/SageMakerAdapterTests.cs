@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Logging;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Local.Adapters;
 using MlOps.Serverless.Local.SageMaker;
 using MlOps.Serverless.Training.Jobs;
 using MlOps.Serverless.Training.Metrics;
-using MlOps.Serverless.Core.Logging;
 
 namespace MlOps.Serverless.Training.Tests;
 

@@ -16,7 +16,11 @@ public static class BenchCommand
     {
         var data = new Option<DirectoryInfo?>("--data") { Description = "Also run on this folder (the three real-named CSVs), e.g. ../shared/datasets/retail-data-analytics" };
         var trials = new Option<int>("--trials") { Description = "Tuning jobs for the --data run", DefaultValueFactory = _ => 8 };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Scratch local account folder", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "mlops-bench")) };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = $"Scratch local account folder, deleted before the bench: it must be new, empty or made by an earlier bench (it holds {BenchFolder.MarkerFile})",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "mlops-bench")),
+        };
         var scale = new Option<string?>("--scale")
         {
             Description = "Instead: generate data at these multiples of the real data's size (45 stores x 77 departments each), e.g. 1,4,16, " +
@@ -26,7 +30,15 @@ public static class BenchCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var root = parse.GetValue(output)!.FullName;
-            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+            try
+            {
+                BenchFolder.Reset(root);
+            }
+            catch (BenchFolderInUse e)
+            {
+                Console.Error.WriteLine($"{nameof(BenchFolderInUse)}: {e.Message}");
+                return 2;
+            }
             var workflow = new LocalWorkflow(new StateMachineRunner(NodeEnvironment.Discover()));
             if (parse.GetValue(scale) is { } text)
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
+using MlOps.Serverless.Core.Costs;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.Workflow;
@@ -86,7 +87,8 @@ public static class RunCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .StartAsync(async progress =>
             {
-                var overall = progress.AddTask("[bold]retraining[/]", maxValue: 40);
+                // One step per state entered; a run enters at most this many (a shorter one jumps to the end when it finishes).
+                var overall = progress.AddTask("[bold]retraining[/]", maxValue: RunCostEstimate.MaxStateTransitions);
                 state = progress.AddTask("starting", maxValue: 1);
                 result = await execute(workflow, e =>
                 {
@@ -131,7 +133,7 @@ public static class RunCommand
         AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
         var cost = result.Cost;
         AnsiConsole.MarkupLineInterpolated(
-            $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}), {cost.TransformJobs} batch transform jobs (SageMaker compute, not priced here); prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s arm64, $0.20 per 1M requests (us-east-1)");
+            $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}), {cost.TransformJobs} batch transform jobs (SageMaker compute, not priced here); prices: {CostEstimate.PriceNote}");
         AnsiConsole.MarkupLineInterpolated($"Forecast (dollars per store, dept and week): {(string?)summary["forecast"] ?? "none (no promoted model, so no forecast)"}");
     }
 

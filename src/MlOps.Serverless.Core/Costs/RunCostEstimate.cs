@@ -19,6 +19,8 @@ public static class ListPrices
     public const long AthenaMinimumBytesPerQuery = 10_000_000;
     public const double StepFunctionsPerThousandTransitions = 0.025;
     public const double LambdaPerMillionRequests = 0.20;
+    /// <summary>Lambda compute on arm64 (Graviton), per GB-second.</summary>
+    public const double LambdaPerGbSecondArm = 0.0000133334;
 }
 
 /// <summary>

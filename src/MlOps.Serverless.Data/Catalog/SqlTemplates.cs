@@ -1,9 +1,9 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Core.Runs;
-using System.Text;
-using System.Text.RegularExpressions;
 
 namespace MlOps.Serverless.Data.Catalog;
 

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Costs;
 using MlOps.Serverless.Functions.Hosting;
 using MlOps.Serverless.Local.Runner;
 
@@ -11,9 +13,14 @@ namespace MlOps.Serverless.Local.Workflow;
 /// </summary>
 public sealed record CostEstimate(int StateTransitions, int LambdaInvocations, double LambdaGbSeconds, double StepFunctionsUsd, double LambdaUsd)
 {
-    public const double PricePerThousandTransitions = 0.025;
-    public const double PricePerMillionLambdaRequests = 0.20;
-    public const double PricePerLambdaGbSecondArm = 0.0000133334;
+    public const double PricePerThousandTransitions = ListPrices.StepFunctionsPerThousandTransitions;
+    public const double PricePerMillionLambdaRequests = ListPrices.LambdaPerMillionRequests;
+    public const double PricePerLambdaGbSecondArm = ListPrices.LambdaPerGbSecondArm;
+
+    /// <summary>The prices above, for a reader: <c>$0.025 per 1,000 transitions, …</c>.</summary>
+    public static string PriceNote { get; } =
+        $"${Price(PricePerThousandTransitions)} per 1,000 transitions, ${Price(PricePerLambdaGbSecondArm)} per GB-s arm64, " +
+        $"${Price(PricePerMillionLambdaRequests)} per 1M requests (us-east-1)";
 
     /// <summary>Memory (MB) per stage function, as the CDK app deploys it.</summary>
     public static IReadOnlyDictionary<string, int> FunctionMemoryMb { get; } = StageSpec.All.ToDictionary(s => s.Id, s => s.MemoryMb);
@@ -39,6 +46,9 @@ public sealed record CostEstimate(int StateTransitions, int LambdaInvocations, d
         Walk(JsonNode.Parse(WorkflowDefinition.LoadTemplate())?["States"]?.AsObject());
         return states;
     });
+
+    /// <summary>Dollars as written on a price list: cents at least, no exponent (0.20, 0.025, 0.0000133334).</summary>
+    private static string Price(double usd) => usd.ToString("0.00##########", CultureInfo.InvariantCulture);
 
     public static CostEstimate From(ExecutionResult execution, IEnumerable<(string Function, TimeSpan Duration)> invocations)
     {
