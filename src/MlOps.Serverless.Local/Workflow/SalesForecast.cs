@@ -31,7 +31,7 @@ public sealed record SalesForecast(IReadOnlyList<SalesForecastRow> Rows, string?
     {
         File.Delete(Path.Combine(runFolder, CsvFile));
         File.Delete(Path.Combine(runFolder, SvgFile));
-        if ((string?)runOutput?["forecastSalesUri"] is not { } uri) return Omitted("the run stopped before its output locations were set.");
+        if ((string?)runOutput?["forecastSalesUri"] is not { } uri) return Omitted("the run made no forecast: it is made only after a promotion (with predictions.batchPredictions on).");
         try
         {
             var rows = new List<SalesForecastRow>();
