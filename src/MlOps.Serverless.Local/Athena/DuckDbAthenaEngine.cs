@@ -28,8 +28,8 @@ public sealed class LocalQueryFailed(string reason, string errorType) : Exceptio
 /// Athena on one machine: an in-memory DuckDB whose views are the catalog's Glue tables, reading files laid out
 /// exactly as in S3 (<c>{s3Root}/{bucket}/{key}</c>). Views are rebuilt before each query from the files present,
 /// like partition projection: one UNION ALL branch per combination of projection values with those values as
-/// constants, so a <c>WHERE run_id = '...' AND attempt = '...'</c> filter prunes the other branches. Raw CSV tables are all strings, header skipped,
-/// and keep the CR that Athena's OpenCSVSerde leaves on the last field of CRLF files.
+/// constants, so a <c>WHERE run_id = '...' AND attempt = '...'</c> filter prunes the other branches. Raw CSV tables
+/// are all strings, header skipped, and keep the CR that Athena's OpenCSVSerde leaves on the last field of CRLF files.
 /// </summary>
 public sealed partial class DuckDbAthenaEngine : IDisposable
 {

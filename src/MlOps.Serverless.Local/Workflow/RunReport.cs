@@ -67,8 +67,8 @@ public static class RunReport
     /// <summary>The state data the run reached: the last output that carries the run request or, when no state exited
     /// since (a redrive's first state failed again), the input of the first state entered.</summary>
     private static JsonNode? StateData(Runner.ExecutionResult execution) =>
-        execution.History.LastOrDefault(e => e.Type == "StateExited" && e.Output?["run"] is not null)?.Output
-        ?? execution.History.FirstOrDefault(e => e.Type == "StateEntered" && e.Input?["run"] is not null)?.Input;
+        execution.History.LastOrDefault(e => e.Type == "StateExited" && e.Output is JsonObject { } o && o["run"] is not null)?.Output
+        ?? execution.History.FirstOrDefault(e => e.Type == "StateEntered" && e.Input is JsonObject { } i && i["run"] is not null)?.Input;
 
     /// <summary>
     /// The run request's output locations as the readers use them: each UNLOAD stage's prefix is the folder of the attempt
