@@ -46,7 +46,7 @@ public sealed class QueryEngine : Construct
                     Name = table.Name,
                     Description = table.Description,
                     TableType = "EXTERNAL_TABLE",
-                    PartitionKeys = new[] { new CfnTable.ColumnProperty { Name = table.ProjectionKey, Type = "string" } },
+                    PartitionKeys = table.ProjectionKeys.Select(key => (object)new CfnTable.ColumnProperty { Name = key, Type = "string" }).ToArray(),
                     Parameters = TableParameters(table, location),
                     StorageDescriptor = Storage(table, bucket.BucketName),
                 },
@@ -88,9 +88,9 @@ public sealed class QueryEngine : Construct
                 _ => "csv",
             },
             ["projection.enabled"] = "true",
-            [$"projection.{table.ProjectionKey}.type"] = "injected",
             ["storage.location.template"] = location,
         };
+        foreach (var key in table.ProjectionKeys) parameters[$"projection.{key}.type"] = "injected";
         if (table.Format == TableFormat.CsvStringsWithHeader) parameters["skip.header.line.count"] = "1";
         if (table.Format == TableFormat.GzipCsv) parameters["compressionType"] = "gzip";
         return parameters;

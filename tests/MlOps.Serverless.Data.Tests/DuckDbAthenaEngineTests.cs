@@ -10,7 +10,7 @@ public sealed class DuckDbAthenaEngineTests : IDisposable
 {
     private static readonly TableDefinition Numbers = new(
         "numbers", [new ColumnDefinition("n", "int"), new ColumnDefinition("x", "double")],
-        BucketRole.Work, "numbers/${run_id}/", TableFormat.Parquet, DataCatalog.RunKey, "test table");
+        BucketRole.Work, "numbers/${run_id}/", TableFormat.Parquet, [DataCatalog.RunKey], "test table");
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "mlops-engine-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly DuckDbAthenaEngine _engine;
@@ -59,5 +59,38 @@ public sealed class DuckDbAthenaEngineTests : IDisposable
             Assert.Equal(4000, lines.Length);
             Assert.All(lines, line => Assert.Equal(k, int.Parse(line.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture) % 5));
         }
+    }
+
+    private static readonly TableDefinition Attempts = new(
+        "attempts", [new ColumnDefinition("n", "int")],
+        BucketRole.Work, "attempts/${run_id}/r${attempt}/", TableFormat.Parquet, [DataCatalog.RunKey, DataCatalog.AttemptKey], "test table");
+
+    [Fact]
+    public void A_table_with_an_attempt_key_reads_only_the_attempt_its_query_names()
+    {
+        using var engine = new DuckDbAthenaEngine(_root, new LocalBuckets("raw", "work"), [Attempts]);
+        engine.Run("UNLOAD (SELECT 1 AS n) TO 's3://work/attempts/run-a/r0/' WITH (format = 'PARQUET')");
+        engine.Run("UNLOAD (SELECT 2 AS n) TO 's3://work/attempts/run-a/r1/' WITH (format = 'PARQUET')");
+        engine.Run("UNLOAD (SELECT 3 AS n) TO 's3://work/attempts/run-b/r1/' WITH (format = 'PARQUET')");
+        Directory.CreateDirectory(Path.Combine(_root, "work", "attempts", "run-a", "other"));
+
+        var rows = engine.Run("SELECT n, run_id, attempt FROM attempts WHERE run_id = 'run-a' AND attempt = '1'").Rows;
+
+        Assert.Equal(new string?[] { "2", "run-a", "1" }, Assert.Single(rows));
+        Assert.Equal(3, engine.Run("SELECT * FROM attempts").Rows.Count);
+    }
+
+    [Fact]
+    public void A_failed_unload_leaves_what_it_wrote_and_its_prefix_then_refuses_the_same_unload()
+    {
+        // Athena's UNLOAD: "In the case of a failure, Athena does not attempt to delete orphaned data."
+        const string Failing = "UNLOAD (SELECT CASE WHEN p = 1 THEN CAST('not a number' AS INTEGER) ELSE 7 END AS v, p FROM range(0, 2) t(p)) " +
+                               "TO 's3://work/orphans/' WITH (format = 'TEXTFILE', field_delimiter = ',', partitioned_by = ARRAY['p'])";
+
+        Assert.Throws<LocalQueryFailed>(() => _engine.Run(Failing));
+
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(Path.Combine(_root, "work", "orphans")));
+        var again = Assert.Throws<LocalQueryFailed>(() => _engine.Run(Failing));
+        Assert.Equal("HIVE_PATH_ALREADY_EXISTS", again.ErrorType);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 
@@ -30,7 +31,7 @@ public sealed class ShardedSplitTests : IDisposable
 
         foreach (var uri in new[] { run.Output.TrainUri, run.Output.ValidationUri })
         {
-            var root = _workspace.PathOf(uri);
+            var root = _workspace.PathOf(OutputLocations.AttemptUri(uri, 0));
             var folders = Directory.GetDirectories(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
             Assert.Equal(Enumerable.Range(0, instances).Select(k => $"shard={k}"), folders);
             Assert.All(folders, f => Assert.NotEmpty(Directory.GetFiles(Path.Combine(root, f!), "*.csv")));

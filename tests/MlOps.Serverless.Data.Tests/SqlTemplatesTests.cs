@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
-using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.Storage;
@@ -20,8 +19,6 @@ public class SqlTemplatesTests
         OutputLocations.For("work-bucket", "artifact-bucket", "run-42"),
         SageMakerParameters.From(PipelineConfiguration.Defaults, "us-east-1", "run-42"));
 
-    private static JsonObject StateInput(RunRequest run) =>
-        new JsonObject { ["run"] = System.Text.Json.JsonSerializer.SerializeToNode(run, CoreJsonContext.Default.RunRequest) };
 
     [Theory]
     [MemberData(nameof(Queries))]
@@ -38,8 +35,9 @@ public class SqlTemplatesTests
     {
         var run = SampleRun();
         var template = SqlTemplates.ForStatesFormat(query);
-        var input = StateInput(run);
-        var args = template.ArgumentPaths.Length == 0 ? [] : template.ArgumentPaths.Split(", ").Select(p => StatesFormat.Resolve(input, p)).ToArray();
+        var input = SqlTemplates.StateInput(run);
+        var context = new JsonObject { ["Execution"] = new JsonObject { ["RedriveCount"] = 0 } };
+        var args = template.ArgumentPaths.Length == 0 ? [] : template.ArgumentPaths.Split(", ").Select(p => StatesFormat.Resolve(input, context, p)).ToArray();
 
         var formatted = StatesFormat.Evaluate(template.EscapedTemplate, args);
 
@@ -63,7 +61,7 @@ public class SqlTemplatesTests
     {
         var template = SqlTemplates.ForStatesFormat(SqlQuery.SplitTrain);
 
-        Assert.Equal("$.run.config.training.instanceCount, $.run.runId, $.run.output.trainUri", template.ArgumentPaths);
+        Assert.Equal("$.run.config.training.instanceCount, $.run.runId, $.features.attempt, $.run.output.trainUri, $$.Execution.RedriveCount", template.ArgumentPaths);
         Assert.Contains("run_id = \\'{}\\'", template.EscapedTemplate);
     }
 
@@ -147,9 +145,10 @@ internal static class StatesFormat
         return result.ToString();
     }
 
-    public static string Resolve(JsonNode input, string path)
+    public static string Resolve(JsonNode input, JsonNode context, string path)
     {
-        var node = path[2..].Split('.').Aggregate((JsonNode?)input, (n, name) => n?[name]) ?? throw new KeyNotFoundException(path);
+        var (root, names) = path.StartsWith("$$.", StringComparison.Ordinal) ? (context, path[3..]) : (input, path[2..]);
+        var node = names.Split('.').Aggregate((JsonNode?)root, (n, name) => n?[name]) ?? throw new KeyNotFoundException(path);
         return node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString();
     }
 }

@@ -151,8 +151,21 @@ public sealed class StackResourceTests(DefaultStack stack)
     {
         var input = Table(name);
         Assert.Equal("injected", (string?)input["Parameters"]!["projection.run_id.type"]);
-        Assert.Matches(@"^s3://StorageWork\w+/runs/\$\{run_id\}/[a-z-]+/$", CloudFormation.Resolve(input["Parameters"]!["storage.location.template"]));
+        Assert.Matches(@"^s3://StorageWork\w+/runs/\$\{run_id\}/[a-z-]+/(r\$\{attempt\}/)?$", CloudFormation.Resolve(input["Parameters"]!["storage.location.template"]));
         Assert.Equal(serde, (string?)input["StorageDescriptor"]!["SerdeInfo"]!["SerializationLibrary"]);
+    }
+
+    [Theory]
+    [InlineData("features")]
+    [InlineData("test_labels")]
+    [InlineData("forecast_sales")]
+    public void Unload_tables_are_projected_by_run_and_attempt_so_a_query_reads_the_attempt_it_names(string name)
+    {
+        var input = Table(name);
+        Assert.Equal("injected", (string?)input["Parameters"]!["projection.attempt.type"]);
+        Assert.Matches(@"^s3://StorageWork\w+/runs/\$\{run_id\}/[a-z-]+/r\$\{attempt\}/$", CloudFormation.Resolve(input["Parameters"]!["storage.location.template"]));
+        Assert.Equal(["run_id", "attempt"], input["PartitionKeys"]!.AsArray().Select(k => (string?)k!["Name"]));
+        Assert.All(input["PartitionKeys"]!.AsArray(), k => Assert.Equal("string", (string?)k!["Type"]));
     }
 
     [Fact]

@@ -109,7 +109,7 @@ public sealed class RetrainingPathTests
         var definition = request["TrainingJobDefinition"]!;
         Assert.True((bool)definition["EnableManagedSpotTraining"]!);
         Assert.Equal(7200, (int)definition["StoppingCondition"]!["MaxWaitTimeInSeconds"]!);
-        Assert.Equal("s3://work/runs/test-run/train/", (string?)definition["InputDataConfig"]![0]!["DataSource"]!["S3DataSource"]!["S3Uri"]);
+        Assert.Equal("s3://work/runs/test-run/train/r0/", (string?)definition["InputDataConfig"]![0]!["DataSource"]!["S3DataSource"]!["S3Uri"]);
         Assert.Equal("reg:squarederror", (string?)definition["StaticHyperParameters"]!["objective"]);
         // File mode hands the container the objects as stored: CompressionType only applies in Pipe mode.
         Assert.All(definition["InputDataConfig"]!.AsArray(), c => Assert.Null(c!["CompressionType"]));

@@ -108,7 +108,7 @@ public static class TrainingCommands
             ["ModelName"] = run.SageMaker.JobNames.Model,
             ["TransformInput"] = new JsonObject
             {
-                ["DataSource"] = new JsonObject { ["S3DataSource"] = new JsonObject { ["S3DataType"] = "S3Prefix", ["S3Uri"] = run.Output.TestFeaturesUri } },
+                ["DataSource"] = new JsonObject { ["S3DataSource"] = new JsonObject { ["S3DataType"] = "S3Prefix", ["S3Uri"] = OutputLocations.AttemptUri(run.Output.TestFeaturesUri, 0) } },
                 ["ContentType"] = "text/csv", ["SplitType"] = "Line", ["CompressionType"] = "Gzip",
             },
             ["TransformOutput"] = new JsonObject { ["S3OutputPath"] = run.Output.PredictionsUri, ["Accept"] = "text/csv", ["AssembleWith"] = "Line" },
@@ -166,7 +166,7 @@ public static class TrainingCommands
             {
                 ["StaticHyperParameters"] = statics,
                 ["AlgorithmSpecification"] = new JsonObject { ["TrainingImage"] = sm.Image, ["TrainingInputMode"] = "File" },
-                ["InputDataConfig"] = new JsonArray(Channel("train", run.Output.TrainUri), Channel("validation", run.Output.ValidationUri)),
+                ["InputDataConfig"] = new JsonArray(Channel("train", OutputLocations.AttemptUri(run.Output.TrainUri, 0)), Channel("validation", OutputLocations.AttemptUri(run.Output.ValidationUri, 0))),
                 ["OutputDataConfig"] = new JsonObject { ["S3OutputPath"] = run.Output.ModelArtifactsUri },
                 ["ResourceConfig"] = new JsonObject { ["InstanceType"] = run.Config.Training.InstanceType, ["InstanceCount"] = 1, ["VolumeSizeInGB"] = 10 },
                 ["StoppingCondition"] = new JsonObject { ["MaxRuntimeInSeconds"] = sm.StoppingCondition.MaxRuntimeInSeconds },

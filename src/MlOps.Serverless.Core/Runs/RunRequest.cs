@@ -58,8 +58,8 @@ public sealed record DataLocation(
     string Fingerprint);
 
 /// <summary>
-/// This run's output locations. Every URI ends with '/'; each stage writes under its own prefix,
-/// so Athena UNLOAD always meets an empty target.
+/// This run's output locations. Every URI ends with '/'; each stage writes under its own prefix, an UNLOAD stage in
+/// the folder of its attempt (<see cref="AttemptUri"/>), so Athena UNLOAD always meets an empty target.
 /// </summary>
 public sealed record OutputLocations(
     string Bucket,
@@ -83,6 +83,25 @@ public sealed record OutputLocations(
 {
     /// <summary>The run's copy of the batch (<c>runs/{runId}/input/</c>), made by PrepareRun from the fingerprinted versions.</summary>
     public string InputUri => RunUri + "input/";
+
+    /// <summary>
+    /// The Athena UNLOAD stages (by output member, camelCase as in <c>$.run.output</c>) and where each records the attempt it
+    /// wrote. An UNLOAD writes <see cref="AttemptUri"/> of its prefix with <c>$$.Execution.RedriveCount</c>, so a redriven
+    /// state meets an empty prefix even after a failed attempt left files; every reader uses the recorded attempt.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> UnloadAttemptPaths { get; } = new Dictionary<string, string>
+    {
+        ["featuresUri"] = "$.features.attempt",
+        ["trainUri"] = "$.splits.train.attempt",
+        ["validationUri"] = "$.splits.validation.attempt",
+        ["testFeaturesUri"] = "$.splits.testFeatures.attempt",
+        ["testLabelsUri"] = "$.splits.testLabels.attempt",
+        ["forecastFeaturesUri"] = "$.splits.forecastFeatures.attempt",
+        ["forecastSalesUri"] = "$.forecastSales.attempt",
+    };
+
+    /// <summary>One attempt's folder under a stage prefix: <c>{stageUri}r{attempt}/</c> (attempt = the redrive count).</summary>
+    public static string AttemptUri(string stageUri, int attempt) => $"{stageUri}r{attempt}/";
 
     /// <summary>The layout under <c>s3://{workBucket}/runs/{runId}/</c> and <c>s3://{artifactBucket}/runs/{runId}/</c>.</summary>
     public static OutputLocations For(string workBucket, string artifactBucket, string runId)

@@ -49,27 +49,48 @@ public static partial class SqlTemplates
         ["predictions_uri"] = "$.run.output.predictionsUri",
         ["evaluation_uri"] = "$.run.output.evaluationUri",
         ["forecast_sales_uri"] = "$.run.output.forecastSalesUri",
+        // An UNLOAD writes into its attempt's folder; a reader filters the attempt its producer recorded.
+        ["redrive_count"] = "$$.Execution.RedriveCount",
+        ["features_attempt"] = OutputLocations.UnloadAttemptPaths["featuresUri"],
+        ["test_labels_attempt"] = OutputLocations.UnloadAttemptPaths["testLabelsUri"],
     };
 
     /// <summary>
-    /// The token values for one state input (<c>{"run": RunRequest}</c>), read through the same JSONPaths the state
-    /// machine's <c>States.Format</c> arguments use, so a local run renders exactly what Athena receives.
+    /// The token values for one state input and context object, read through the same JSONPaths the state machine's
+    /// <c>States.Format</c> arguments use (<c>$.</c> the input, <c>$$.</c> the context), so a local run renders exactly
+    /// what Athena receives.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> TokenValues(JsonNode stateInput) =>
+    public static IReadOnlyDictionary<string, string> TokenValues(JsonNode stateInput, JsonNode context) =>
         TokenPaths.ToDictionary(t => t.Key, t =>
         {
-            var node = t.Value[2..].Split('.').Aggregate((JsonNode?)stateInput, (n, name) => n?[name]);
+            var (root, names) = t.Value.StartsWith("$$.", StringComparison.Ordinal) ? (context, t.Value[3..]) : (stateInput, t.Value[2..]);
+            var node = names.Split('.').Aggregate((JsonNode?)root, (n, name) => n?[name]);
             return node switch
             {
-                null => throw new ArgumentException($"The state input has no value at {t.Value} (token {t.Key})."),
+                null => throw new ArgumentException($"The state input or context has no value at {t.Value} (token {t.Key})."),
                 JsonValue v when v.TryGetValue<string>(out var text) => text,
                 _ => node.ToJsonString(),
             };
         });
 
-    /// <summary>The token values of a run request, as <see cref="TokenValues(JsonNode)"/> reads them from <c>$.run</c>.</summary>
-    public static IReadOnlyDictionary<string, string> TokenValues(RunRequest run) =>
-        TokenValues(new JsonObject { ["run"] = JsonSerializer.SerializeToNode(run, CoreJsonContext.Default.RunRequest) });
+    /// <summary>The token values of a run request in one attempt, with every UNLOAD before it recorded in that attempt.</summary>
+    public static IReadOnlyDictionary<string, string> TokenValues(RunRequest run, int attempt = 0) =>
+        TokenValues(StateInput(run, attempt), new JsonObject { ["Execution"] = new JsonObject { ["RedriveCount"] = attempt } });
+
+    /// <summary>The state data as the state machine holds it once every UNLOAD stage succeeded in <paramref name="attempt"/>:
+    /// <c>$.run</c> and each stage's recorded attempt at its <see cref="OutputLocations.UnloadAttemptPaths"/>.</summary>
+    public static JsonObject StateInput(RunRequest run, int attempt = 0)
+    {
+        var input = new JsonObject { ["run"] = JsonSerializer.SerializeToNode(run, CoreJsonContext.Default.RunRequest) };
+        foreach (var path in OutputLocations.UnloadAttemptPaths.Values)
+        {
+            var names = path[2..].Split('.');
+            var node = input;
+            foreach (var name in names[..^1]) node = node[name] as JsonObject ?? (JsonObject)(node[name] = new JsonObject());
+            node[names[^1]] = attempt;
+        }
+        return input;
+    }
 
     private const string FeatureColumnsToken = "feature_columns";
 

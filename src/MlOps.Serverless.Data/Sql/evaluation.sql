@@ -16,7 +16,7 @@ scored AS (
   FROM test_labels l
   JOIN challenger p ON p.record_id = l.record_id
   LEFT JOIN champion c ON c.record_id = l.record_id
-  WHERE l.run_id = '{{run_id}}'
+  WHERE l.run_id = '{{run_id}}' AND l.attempt = '{{test_labels_attempt}}'
 )
 SELECT
   sum(weight * abs(actual - predicted)) / sum(weight) AS wmae,

@@ -1,5 +1,5 @@
--- Pre-processing, feature engineering and split assignment of one batch, written once per run as Parquet;
--- the split queries read it back. Policies (see docs/data-stages.md):
+-- Pre-processing, feature engineering and split assignment of one batch, written as Parquet into the folder of the
+-- attempt (r{redrive count}/); the split queries read that attempt back. Policies (see docs/data-stages.md):
 -- * Weeks are indexed from the Friday 1970-01-02 so that "52 weeks earlier" is integer arithmetic in both engines.
 -- * Split: the last {{test_weeks}} sales weeks are test, the {{validation_weeks}} before validation, earlier train;
 --   feature weeks after the last sales week (at most 50) are forecast.
@@ -235,4 +235,4 @@ SELECT
 FROM assembled a
 JOIN department_weeks d ON d.dept = a.dept AND d.wk = a.wk
 LEFT JOIN store_weeks_growth g ON g.store = a.store AND g.wk = a.wk
-) TO '{{features_uri}}' WITH (format = 'PARQUET')
+) TO '{{features_uri}}r{{redrive_count}}/' WITH (format = 'PARQUET')

@@ -6,6 +6,6 @@ UNLOAD (
          round(f.naive, 2) AS naive_sales, f.is_holiday
   FROM features f
   JOIN forecast_predictions p ON p.record_id = f.record_id
-  WHERE f.run_id = '{{run_id}}' AND f.split = 'forecast' AND p.run_id = '{{run_id}}'
+  WHERE f.run_id = '{{run_id}}' AND f.attempt = '{{features_attempt}}' AND f.split = 'forecast' AND p.run_id = '{{run_id}}'
   ORDER BY f.sale_date, f.store, f.dept
-) TO '{{forecast_sales_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')
+) TO '{{forecast_sales_uri}}r{{redrive_count}}/' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')

@@ -3,5 +3,5 @@
 UNLOAD (
   SELECT record_id, {{feature_columns}}
   FROM features
-  WHERE run_id = '{{run_id}}' AND split = 'forecast'
-) TO '{{forecast_features_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')
+  WHERE run_id = '{{run_id}}' AND attempt = '{{features_attempt}}' AND split = 'forecast'
+) TO '{{forecast_features_uri}}r{{redrive_count}}/' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')

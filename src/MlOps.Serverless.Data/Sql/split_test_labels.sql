@@ -2,5 +2,5 @@
 UNLOAD (
   SELECT record_id, weekly_sales, weight, naive, scale, store, dept, sale_date
   FROM features
-  WHERE run_id = '{{run_id}}' AND split = 'test'
-) TO '{{test_labels_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')
+  WHERE run_id = '{{run_id}}' AND attempt = '{{features_attempt}}' AND split = 'test'
+) TO '{{test_labels_uri}}r{{redrive_count}}/' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'gzip')

@@ -8,5 +8,5 @@
 UNLOAD (
   SELECT label, weight, {{feature_columns}}, dense_rank() OVER (ORDER BY "store", "dept") % {{shards}} AS shard
   FROM features
-  WHERE run_id = '{{run_id}}' AND split = 'train' AND label IS NOT NULL
-) TO '{{train_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'NONE', partitioned_by = ARRAY['shard'])
+  WHERE run_id = '{{run_id}}' AND attempt = '{{features_attempt}}' AND split = 'train' AND label IS NOT NULL
+) TO '{{train_uri}}r{{redrive_count}}/' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'NONE', partitioned_by = ARRAY['shard'])

@@ -4,5 +4,5 @@
 UNLOAD (
   SELECT label, weight, {{feature_columns}}, dense_rank() OVER (ORDER BY "store", "dept") % {{shards}} AS shard
   FROM features
-  WHERE run_id = '{{run_id}}' AND split = 'validation' AND label IS NOT NULL
-) TO '{{validation_uri}}' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'NONE', partitioned_by = ARRAY['shard'])
+  WHERE run_id = '{{run_id}}' AND attempt = '{{features_attempt}}' AND split = 'validation' AND label IS NOT NULL
+) TO '{{validation_uri}}r{{redrive_count}}/' WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'NONE', partitioned_by = ARRAY['shard'])

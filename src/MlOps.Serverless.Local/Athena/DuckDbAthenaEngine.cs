@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
 using MlOps.Serverless.Data.Catalog;
 
@@ -26,11 +27,11 @@ public sealed class LocalQueryFailed(string reason, string errorType) : Exceptio
 /// <summary>
 /// Athena on one machine: an in-memory DuckDB whose views are the catalog's Glue tables, reading files laid out
 /// exactly as in S3 (<c>{s3Root}/{bucket}/{key}</c>). Views are rebuilt before each query from the files present,
-/// like partition projection: one UNION ALL branch per projection value with that value as a constant, so a
-/// <c>WHERE batch = '...'</c> filter prunes the other branches. Raw CSV tables are all strings, header skipped,
-/// and keep the CR that Athena's OpenCSVSerde leaves on the last field of CRLF files.
+/// like partition projection: one UNION ALL branch per combination of projection values with those values as
+/// constants, so a <c>WHERE run_id = '...' AND attempt = '...'</c> filter prunes the other branches. Raw CSV tables
+/// are all strings, header skipped, and keep the CR that Athena's OpenCSVSerde leaves on the last field of CRLF files.
 /// </summary>
-public sealed class DuckDbAthenaEngine : IDisposable
+public sealed partial class DuckDbAthenaEngine : IDisposable
 {
     // Holds the catalog (macros, views); queries run on duplicates of it.
     private readonly DuckDBConnection _connection;
@@ -92,19 +93,11 @@ public sealed class DuckDbAthenaEngine : IDisposable
                     "HIVE_PATH_ALREADY_EXISTS");
             Directory.CreateDirectory(folder);
         }
-        long written;
-        try
-        {
-            written = unload.PartitionedBy is { } column
-                ? WritePartitions(connection, unload, folder, column)
-                : WriteFile(connection, unload, folder);
-        }
-        catch
-        {
-            // Athena leaves nothing behind for a failed query; a partial file would block the retry.
-            Directory.Delete(folder, recursive: true);
-            throw;
-        }
+        // A failed UNLOAD leaves what it wrote (Athena: "Orphaned data not deleted"), so its prefix is no longer empty:
+        // the state machine redrives it into the next attempt's folder.
+        var written = unload.PartitionedBy is { } column
+            ? WritePartitions(connection, unload, folder, column)
+            : WriteFile(connection, unload, folder);
         return new QueryResult([], [], "DML", written);
     }
 
@@ -255,17 +248,17 @@ public sealed class DuckDbAthenaEngine : IDisposable
     private string ViewSql(TableDefinition table)
     {
         var branches = new List<string>();
-        foreach (var (value, files) in FilesByProjection(table))
+        foreach (var (values, files) in FilesByProjection(table))
         {
             if (table.Format == TableFormat.CsvStringsWithHeader)
             {
                 // Group by line ending: the CRLF group gets the CR back on its last field.
                 foreach (var group in files.GroupBy(IsCrlf))
-                    branches.Add(Branch(table, value, group.ToList(), group.Key));
+                    branches.Add(Branch(table, values, group.ToList(), group.Key));
             }
             else
             {
-                branches.Add(Branch(table, value, files, crlf: false));
+                branches.Add(Branch(table, values, files, crlf: false));
             }
         }
         if (table.Format == TableFormat.Parquet && branches.Count > 0)
@@ -273,7 +266,7 @@ public sealed class DuckDbAthenaEngine : IDisposable
             // Parquet is read by column name, as Athena does: a run written by an earlier version (a column added
             // or dropped since) reads NULL for what its file lacks instead of breaking the view for every query.
             var columns = table.Columns.Select(c => $"CAST({Quote(c.Name)} AS {DuckType(c.Type)}) AS {Quote(c.Name)}")
-                .Append(Quote(table.ProjectionKey));
+                .Concat(table.ProjectionKeys.Select(Quote));
             var byName = string.Join("\nUNION ALL BY NAME\n", branches.Prepend(EmptyBranch(table)));
             return $"CREATE OR REPLACE VIEW {Quote(table.Name)} AS\nSELECT {string.Join(", ", columns)} FROM (\n{byName}\n)";
         }
@@ -281,10 +274,10 @@ public sealed class DuckDbAthenaEngine : IDisposable
         return $"CREATE OR REPLACE VIEW {Quote(table.Name)} AS\n{body}";
     }
 
-    private static string Branch(TableDefinition table, string projectionValue, IReadOnlyList<string> files, bool crlf)
+    private static string Branch(TableDefinition table, IReadOnlyList<string> projectionValues, IReadOnlyList<string> files, bool crlf)
     {
         var list = "[" + string.Join(", ", files.Select(Literal)) + "]";
-        var projection = $"{Literal(projectionValue)} AS {Quote(table.ProjectionKey)}";
+        var projection = string.Join(", ", table.ProjectionKeys.Select((key, i) => $"{Literal(projectionValues[i])} AS {Quote(key)}"));
         var names = table.Columns.Select(c => c.Name).ToList();
         switch (table.Format)
         {
@@ -310,31 +303,46 @@ public sealed class DuckDbAthenaEngine : IDisposable
 
     private static string EmptyBranch(TableDefinition table) =>
         "SELECT " + string.Join(", ", table.Columns.Select(c => $"CAST(NULL AS {DuckType(c.Type)}) AS {Quote(c.Name)}")) +
-        $", CAST(NULL AS VARCHAR) AS {Quote(table.ProjectionKey)} WHERE false";
+        string.Concat(table.ProjectionKeys.Select(key => $", CAST(NULL AS VARCHAR) AS {Quote(key)}")) + " WHERE false";
 
-    /// <summary>Files per projection value: the folders matching the key template, non-recursive, skipping
+    /// <summary>Files per combination of projection values: the folders matching the key template (one folder level per
+    /// '/'-separated part; a part may hold a key inside other text, e.g. <c>r${attempt}</c>), non-recursive, skipping
     /// empty files and names starting with '_' or '.' (as Athena/Hive do).</summary>
-    private IEnumerable<(string Value, IReadOnlyList<string> Files)> FilesByProjection(TableDefinition table)
+    private IEnumerable<(IReadOnlyList<string> Values, IReadOnlyList<string> Files)> FilesByProjection(TableDefinition table)
     {
-        var placeholder = "${" + table.ProjectionKey + "}";
-        var at = table.KeyTemplate.IndexOf(placeholder, StringComparison.Ordinal);
-        var before = table.KeyTemplate[..at];
-        var after = table.KeyTemplate[(at + placeholder.Length)..];
-        var parent = Path.Combine(S3Root, Buckets.For(table.Bucket), before.Replace('/', Path.DirectorySeparatorChar));
-        if (!Directory.Exists(parent)) yield break;
-        foreach (var dir in Directory.EnumerateDirectories(parent).Order(StringComparer.Ordinal))
+        var folders = new List<(string Folder, Dictionary<string, string> Values)> { (Path.Combine(S3Root, Buckets.For(table.Bucket)), []) };
+        foreach (var part in table.KeyTemplate.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            var folder = Path.Combine(dir, after.TrimStart('/').Replace('/', Path.DirectorySeparatorChar));
-            if (!Directory.Exists(folder)) continue;
+            if (!ProjectionPlaceholder().IsMatch(part))
+            {
+                folders = folders.Select(f => (Folder: Path.Combine(f.Folder, part), f.Values)).Where(f => Directory.Exists(f.Folder)).ToList();
+                continue;
+            }
+            // r${attempt} -> ^r(?<attempt>[^/]+)$
+            var pattern = new Regex("^" + string.Concat(ProjectionPlaceholder().Split(part)
+                .Select((text, i) => i % 2 == 0 ? Regex.Escape(text) : $"(?<{text}>[^/]+)")) + "$");
+            folders = folders.SelectMany(f => Directory.EnumerateDirectories(f.Folder).Order(StringComparer.Ordinal)
+                    .Select(dir => (Dir: dir, Match: pattern.Match(Path.GetFileName(dir))))
+                    .Where(d => d.Match.Success)
+                    .Select(d => (d.Dir, new Dictionary<string, string>(f.Values.Concat(
+                        pattern.GetGroupNames().Where(n => !int.TryParse(n, out _)).Select(n => KeyValuePair.Create(n, d.Match.Groups[n].Value)))))))
+                .ToList();
+        }
+        foreach (var (folder, values) in folders)
+        {
             var files = Directory.EnumerateFiles(folder)
                 .Where(f => Path.GetFileName(f) is var name && !name.StartsWith('_') && !name.StartsWith('.'))
                 .Where(f => table.FileSuffix is null || f.EndsWith(table.FileSuffix, StringComparison.Ordinal))
                 .Where(f => new FileInfo(f).Length > 0)
                 .Order(StringComparer.Ordinal)
                 .ToList();
-            if (files.Count > 0) yield return (Path.GetFileName(dir), files);
+            if (files.Count > 0) yield return (table.ProjectionKeys.Select(k => values[k]).ToList(), files);
         }
     }
+
+    /// <summary>A <c>${key}</c> in a key template part; Split gives the key names at odd indices.</summary>
+    [GeneratedRegex(@"\$\{([a-z_]+)\}")]
+    private static partial Regex ProjectionPlaceholder();
 
     private static bool IsCrlf(string file)
     {

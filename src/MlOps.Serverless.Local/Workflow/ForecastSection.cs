@@ -21,7 +21,7 @@ public sealed record ForecastSection(IReadOnlyList<ForecastSeries> Shown, string
     {
         File.Delete(Path.Combine(runFolder, SvgFile)); // a re-used run id must not keep an earlier run's chart
         if ((string?)runOutput?["testLabelsUri"] is not { } labelsUri || (string?)runOutput["predictionsUri"] is not { } predictionsUri)
-            return Omitted("the run stopped before its output locations were set.");
+            return Omitted("the run stopped before its test labels were written.");
         try
         {
             var all = await ForecastSeriesReader.ReadAsync(store, labelsUri, predictionsUri, cancellationToken);

@@ -6,7 +6,8 @@ namespace MlOps.Serverless.Local.Workflow;
 /// <summary>The report's sections on what the run produced: the dollar forecast, the test weeks in full, tuning, data quality.</summary>
 public sealed record OutcomeSections(SalesForecast Forecast, TestWeeksSection TestWeeks, string Tuning, string Quality)
 {
-    public static async Task<OutcomeSections> WriteAsync(LocalRunResult result, LocalLayout layout, JsonNode? run, CancellationToken cancellationToken)
+    /// <param name="output">The run's output locations with each UNLOAD stage's recorded attempt (<see cref="RunReport.RunOutput"/>).</param>
+    public static async Task<OutcomeSections> WriteAsync(LocalRunResult result, LocalLayout layout, JsonNode? run, JsonNode? output, CancellationToken cancellationToken)
     {
         var store = new LocalFolderObjectStore(layout.S3Root);
         var execution = result.Execution;
@@ -14,8 +15,8 @@ public sealed record OutcomeSections(SalesForecast Forecast, TestWeeksSection Te
         var quality = execution.Output?["quality"]
             ?? execution.History.LastOrDefault(e => e.Type == "StateExited" && e.StateName == "QualityVerdict")?.Output?["quality"];
         return new OutcomeSections(
-            await SalesForecast.WriteAsync(store, run?["output"], result.RunFolder, cancellationToken),
-            await TestWeeksSection.WriteAsync(store, run?["output"], result.RunFolder, cancellationToken),
+            await SalesForecast.WriteAsync(store, output, result.RunFolder, cancellationToken),
+            await TestWeeksSection.WriteAsync(store, output, result.RunFolder, cancellationToken),
             TuningSummary.Markdown(training, run?["config"]),
             TuningSummary.QualityMarkdown(quality));
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.Storage;
 
 namespace MlOps.Serverless.Local.Workflow;
@@ -13,9 +14,9 @@ public static class RunReport
 
     public static async Task WriteAsync(LocalRunResult result, LocalLayout layout, CancellationToken cancellationToken)
     {
-        var forecast = await ForecastSection.WriteAsync(new LocalFolderObjectStore(layout.S3Root), RunRequest(result.Execution)?["output"],
+        var forecast = await ForecastSection.WriteAsync(new LocalFolderObjectStore(layout.S3Root), RunOutput(result.Execution),
             result.RunFolder, result.RunId, cancellationToken);
-        var outcomes = await OutcomeSections.WriteAsync(result, layout, RunRequest(result.Execution), cancellationToken);
+        var outcomes = await OutcomeSections.WriteAsync(result, layout, RunRequest(result.Execution), RunOutput(result.Execution), cancellationToken);
         var summary = Summary(result, layout);
         await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "summary.json"), summary.ToJsonString(Indented), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result, forecast, outcomes, layout), cancellationToken);
@@ -61,7 +62,32 @@ public static class RunReport
     }
 
     /// <summary>The normalised run request PrepareRun emitted; null when the run failed before it.</summary>
-    private static JsonNode? RunRequest(Runner.ExecutionResult execution) => LastOutput(execution, "PrepareRun")?["run"];
+    private static JsonNode? RunRequest(Runner.ExecutionResult execution) => StateData(execution)?["run"];
+
+    /// <summary>The state data the run reached: the last output that carries the run request or, when no state exited
+    /// since (a redrive's first state failed again), the input of the first state entered.</summary>
+    private static JsonNode? StateData(Runner.ExecutionResult execution) =>
+        execution.History.LastOrDefault(e => e.Type == "StateExited" && e.Output is JsonObject { } o && o["run"] is not null)?.Output
+        ?? execution.History.FirstOrDefault(e => e.Type == "StateEntered" && e.Input is JsonObject { } i && i["run"] is not null)?.Input;
+
+    /// <summary>
+    /// The run request's output locations as the readers use them: each UNLOAD stage's prefix is the folder of the attempt
+    /// its state recorded, and absent until that state succeeded, so the report never reads a failed attempt's files.
+    /// </summary>
+    public static JsonObject? RunOutput(Runner.ExecutionResult execution)
+    {
+        var data = StateData(execution);
+        if (data?["run"]?["output"]?.DeepClone() is not JsonObject output) return null;
+        foreach (var (member, attemptPath) in OutputLocations.UnloadAttemptPaths)
+        {
+            var attempt = attemptPath[2..].Split('.').Aggregate((JsonNode?)data, (n, name) => n?[name]);
+            if ((string?)output[member] is { } prefix && attempt is JsonValue value && value.TryGetValue(out int n))
+                output[member] = OutputLocations.AttemptUri(prefix, n);
+            else
+                output.Remove(member);
+        }
+        return output;
+    }
 
     private static JsonNode? LastOutput(Runner.ExecutionResult execution, params string[] states) =>
         execution.History.LastOrDefault(e => e.Type == "StateExited" && states.Contains(e.StateName))?.Output;
@@ -92,7 +118,7 @@ public static class RunReport
             md.AppendLine();
         }
         md.Append(ChampionSection.Markdown(s["gate"], LastOutput(result.Execution, "PredictChampionTestPeriod", "ChampionNotScored")?["champion"]?["scoring"],
-            (string?)RunRequest(result.Execution)?["output"]?["testFeaturesUri"]));
+            (string?)RunOutput(result.Execution)?["testFeaturesUri"]));
         md.AppendLine(forecast.Markdown());
         md.Append(outcomes.TestWeeks.Markdown()).Append(outcomes.Tuning).Append(outcomes.Quality);
         md.Append(MlflowSection.Markdown(result, layout));

@@ -31,7 +31,7 @@ public sealed record SalesForecast(IReadOnlyList<SalesForecastRow> Rows, string?
     {
         File.Delete(Path.Combine(runFolder, CsvFile));
         File.Delete(Path.Combine(runFolder, SvgFile));
-        if ((string?)runOutput?["forecastSalesUri"] is not { } uri) return Omitted("the run stopped before its output locations were set.");
+        if ((string?)runOutput?["forecastSalesUri"] is not { } uri) return Omitted("the run made no forecast: it is made only after a promotion (with predictions.batchPredictions on).");
         try
         {
             var rows = new List<SalesForecastRow>();
@@ -94,7 +94,7 @@ public sealed record SalesForecast(IReadOnlyList<SalesForecastRow> Rows, string?
         double predicted = Rows.Sum(r => r.PredictedSales), lastYear = Rows.Sum(r => r.NaiveSales);
         md.AppendLine($"{series:#,0} series × {weeks.Count} weeks ({weeks[0]:yyyy-MM-dd} to {weeks[^1]:yyyy-MM-dd}): " +
                       $"{Money(predicted)} forecast in all, against {Money(lastYear)} in the same weeks last year ({Percent(predicted, lastYear)}).");
-        md.AppendLine().AppendLine($"File: `{CsvPath}` (columns `{Header}`; `naive_sales` is the same week last year, the naive forecast; in the cloud: the Athena table `forecast_sales`, `WHERE run_id = '<run id>'`).").AppendLine();
+        md.AppendLine().AppendLine($"File: `{CsvPath}` (columns `{Header}`; `naive_sales` is the same week last year, the naive forecast; in the cloud: the Athena table `forecast_sales`, `WHERE run_id = '<run id>' AND attempt = '<the ForecastSalesQuery state's attempt>'`).").AppendLine();
         md.AppendLine($"![Total forecast sales per week]({SvgFile})").AppendLine();
         md.AppendLine($"Largest changes against the same weeks last year ({ChangesShown} series, by dollars either way):").AppendLine();
         md.AppendLine("| series | forecast | same weeks last year | change |").AppendLine("| --- | ---: | ---: | ---: |");

@@ -31,7 +31,7 @@ public sealed record TestWeeksSection(IReadOnlyList<ForecastSeries> All, string?
         File.Delete(Path.Combine(runFolder, TotalSvgFile));
         File.Delete(Path.Combine(runFolder, RatioSvgFile));
         if ((string?)runOutput?["testLabelsUri"] is not { } labelsUri || (string?)runOutput["predictionsUri"] is not { } predictionsUri)
-            return new([], "the run stopped before its output locations were set.");
+            return new([], "the run stopped before its test labels were written.");
         try
         {
             var all = await ForecastSeriesReader.ReadAsync(store, labelsUri, predictionsUri, cancellationToken);

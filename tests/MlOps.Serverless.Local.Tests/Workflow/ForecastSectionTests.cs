@@ -53,7 +53,7 @@ public sealed class ForecastSectionTests : IDisposable
 
         var section = await WriteAsync(null);
 
-        Assert.Equal("No actual-vs-predicted chart: the run stopped before its output locations were set.\n", section.Markdown());
+        Assert.Equal("No actual-vs-predicted chart: the run stopped before its test labels were written.\n", section.Markdown());
         Assert.False(File.Exists(Svg));
     }
 

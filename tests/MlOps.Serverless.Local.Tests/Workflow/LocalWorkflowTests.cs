@@ -249,7 +249,7 @@ public sealed class LocalWorkflowTests : IDisposable
             .Select(l => l.Split(',')).ToDictionary(f => f[0], f => double.Parse(f[1], CultureInfo.InvariantCulture));
         var logScale = 1 + DataCatalog.FeatureColumns.ToList().FindIndex(c => c.Name == "log_scale");
         var scales = new Dictionary<string, double>();
-        foreach (var file in Directory.GetFiles(Path.Combine(outputs, "forecast-features")))
+        foreach (var file in Directory.GetFiles(Path.Combine(outputs, "forecast-features", "r0")))
         {
             using var reader = new StreamReader(new GZipStream(File.OpenRead(file), CompressionMode.Decompress));
             while (reader.ReadLine() is { } line)

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Data.Sample;
@@ -116,6 +117,59 @@ public sealed class RedriveTests : IDisposable
         Assert.Contains("SplitTestLabels", calls!.States);
         Assert.DoesNotContain(calls.States, succeeding.Contains);
         Assert.Equal("SplitData", redriven.Execution.StatesEntered[0]);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="state"/>'s UNLOAD for real, then cuts each file it wrote to its first half and fails the state,
+    /// as an Athena query that failed after writing part of its output (Athena leaves such files behind).
+    /// </summary>
+    private sealed class FailsAfterPartialWrite(ITaskHandler inner, string state, Func<string> prefix) : ITaskHandler
+    {
+        public async Task<JsonNode?> HandleAsync(TaskInvocation invocation, CancellationToken cancellationToken)
+        {
+            var result = await inner.HandleAsync(invocation, cancellationToken);
+            if (invocation.StateName != state) return result;
+            foreach (var file in Directory.GetFiles(prefix(), "*", SearchOption.AllDirectories))
+            {
+                var lines = ReadLines(file);
+                await using var gzip = new GZipStream(File.Create(file), CompressionLevel.Fastest);
+                await gzip.WriteAsync(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines.Take(lines.Count / 2)) + "\n"), cancellationToken);
+            }
+            throw new TaskFailure("States.TaskFailed", """{"QueryExecution":{"Status":{"State":"FAILED","StateChangeReason":"injected after a partial write"}}}""");
+        }
+    }
+
+    private static List<string> ReadLines(string gzipFile)
+    {
+        using var reader = new StreamReader(new GZipStream(File.OpenRead(gzipFile), CompressionMode.Decompress));
+        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
+    [Fact]
+    public async Task A_split_that_failed_after_writing_part_of_its_unload_is_redriven_into_the_next_attempt_and_only_that_attempt_is_read()
+    {
+        const string Run = "redrive-half-written";
+        var labels = Path.Combine(_root, "s3", LocalLayout.WorkBucket, "runs", Run, "test-labels");
+        var failed = await Workflow(t => new FailsAfterPartialWrite(t, "SplitTestLabels", () => Path.Combine(labels, "r0"))).RunAsync(Options(Run));
+        Assert.Equal("States.TaskFailed", failed.Execution.Error);
+        var halfWritten = Directory.GetFiles(Path.Combine(labels, "r0"), "*", SearchOption.AllDirectories).Sum(f => ReadLines(f).Count);
+        Assert.True(halfWritten > 0, "the failed attempt left part of its output");
+
+        var redriven = await Workflow().RedriveAsync(_root, Run);
+
+        // The redriven split met an empty prefix (its attempt's folder); the orphaned files of attempt 0 stay where they were.
+        Assert.True(redriven.Execution.Succeeded, $"{redriven.Execution.Error}: {redriven.Execution.Cause}");
+        var written = Directory.GetFiles(Path.Combine(labels, "r1"), "*", SearchOption.AllDirectories).Sum(f => ReadLines(f).Count);
+        Assert.True(written > halfWritten, $"attempt 1 wrote {written} test labels, attempt 0 left {halfWritten}");
+        Assert.Equal(halfWritten, Directory.GetFiles(Path.Combine(labels, "r0"), "*", SearchOption.AllDirectories).Sum(f => ReadLines(f).Count));
+        // The evaluation scored each test row once: it read attempt 1's labels only, not attempt 0's as well.
+        var gate = redriven.Execution.History.Last(e => e.Type == "StateExited" && e.StateName == "EvaluationGate").Output!["decision"]!["gate"]!;
+        Assert.Equal(written.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)gate["modelPackageProperties"]?["rows"]);
+        // The report follows the recorded attempts too: labels from attempt 1, the test features from attempt 0 (not redriven).
+        var output = RunReport.RunOutput(redriven.Execution)!;
+        Assert.EndsWith("/test-labels/r1/", (string?)output["testLabelsUri"]);
+        Assert.EndsWith("/test-features/r0/", (string?)output["testFeaturesUri"]);
+        Assert.DoesNotContain("No actual-vs-predicted chart", File.ReadAllText(Path.Combine(redriven.RunFolder, "report.md")));
     }
 
     [Fact]
