@@ -6,7 +6,7 @@ using Constructs;
 using System.Text.Json;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Json;
-using MlOps.Serverless.Functions.Hosting;
+using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Infra;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using MlOps.Serverless.Functions.Hosting;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Local.Runner;
 
 namespace MlOps.Serverless.Local.Workflow;

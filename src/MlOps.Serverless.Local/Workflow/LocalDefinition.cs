@@ -1,7 +1,6 @@
 using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data.Catalog;
-using MlOps.Serverless.Functions.Hosting;
 using MlOps.Serverless.Local.Runner;
 
 namespace MlOps.Serverless.Local.Workflow;

@@ -1,8 +1,8 @@
 using MlOps.Serverless.Core.Logging;
 using MlOps.Serverless.Core.Runs;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions;
-using MlOps.Serverless.Functions.Hosting;
 using MlOps.Serverless.MlFlow.Client;
 
 namespace MlOps.Serverless.Local.Workflow;
