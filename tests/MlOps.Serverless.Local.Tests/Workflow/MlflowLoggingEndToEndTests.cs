@@ -45,7 +45,7 @@ public sealed class MlflowLoggingEndToEndTests : IDisposable
         var files = Directory.EnumerateFiles(_root, "*.json", SearchOption.AllDirectories).Where(f => Path.GetFileName(Path.GetDirectoryName(f)) == "mlflow-outbox").ToList();
         var entries = new List<(string, OutboxEntry)>();
         foreach (var f in files) { await using var s = File.OpenRead(f); entries.Add((f, MlflowOutbox.Parse(s, f))); }
-        for (var i = 0; i < 2; i++) await MlflowReplay.ReplayAsync(client, MlflowOutbox.LocalRootOf, entries);
+        for (var i = 0; i < 2; i++) await MlflowReplay.ReplayAsync(client, (file, entry) => MlflowOutbox.LocalRootOf(file, entry) is { } folder ? new LocalFolderObjectStore(folder) : null, entries);
 
         // Get-or-create lookups answer 404 before the first create; no write is ever refused.
         string[] lookups = ["experiments/get-by-name", "registered-models/get", "registered-models/alias"];
