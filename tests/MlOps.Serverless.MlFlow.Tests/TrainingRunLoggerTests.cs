@@ -3,6 +3,7 @@ using System.Text.Json;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.MlFlow.Logging;
 
 namespace MlOps.Serverless.MlFlow.Tests;

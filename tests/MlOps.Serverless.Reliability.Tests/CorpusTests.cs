@@ -5,6 +5,7 @@ using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.Workflow;
 using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Tests;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions.Hosting;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.MlFlow.Authentication;
 using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Logging;

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Runs;
-using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Quality;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Local.Athena;
 

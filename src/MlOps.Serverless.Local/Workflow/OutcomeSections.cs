@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Local.Workflow;
 

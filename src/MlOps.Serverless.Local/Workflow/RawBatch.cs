@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Catalog;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Local.Workflow;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Local.Workflow;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.Workflow;
 using static MlOps.Serverless.Local.Tests.Workflow.ForecastSeriesReaderTests;
 

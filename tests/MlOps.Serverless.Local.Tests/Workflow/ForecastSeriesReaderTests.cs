@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.Workflow;
 
 namespace MlOps.Serverless.Local.Tests.Workflow;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.Workflow;
 using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Logging;

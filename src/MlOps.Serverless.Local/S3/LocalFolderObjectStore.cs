@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using MlOps.Serverless.Core.Storage;
 
-namespace MlOps.Serverless.Core.Storage;
+namespace MlOps.Serverless.Local.S3;
 
 /// <summary>
 /// S3 on the local disk: <c>s3://bucket/key</c> is <c>{root}/bucket/key</c>. ETags are the MD5 of the
