@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Reporting;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
-using MlOps.Serverless.Local.Workflow;
 
 namespace MlOps.Serverless.Cli.Commands;
 

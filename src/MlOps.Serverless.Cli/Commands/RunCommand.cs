@@ -3,8 +3,9 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Local.Reporting;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
-using MlOps.Serverless.Local.Workflow;
 using Spectre.Console;
 
 namespace MlOps.Serverless.Cli.Commands;

@@ -5,7 +5,7 @@ using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions;
 using MlOps.Serverless.MlFlow.Client;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>The stage Lambdas, constructed for local mode: same classes and entry points, local storage.</summary>
 public static class LocalFunctions

@@ -4,7 +4,7 @@ using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Local.S3;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>"Uploads" a data folder to local S3 the way the upload convention says: the three files under
 /// <c>incoming/{batch}/{sales,features,stores}/</c>, then the <c>manifest.json</c> marker.</summary>

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.S3;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>The report's sections on what the run produced: the dollar forecast, the test weeks in full, tuning, data quality.</summary>
 public sealed record OutcomeSections(SalesForecast Forecast, TestWeeksSection TestWeeks, string Tuning, string Quality)

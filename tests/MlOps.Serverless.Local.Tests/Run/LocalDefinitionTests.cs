@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using MlOps.Serverless.Local.Workflow;
+using MlOps.Serverless.Local.Run;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Run;
 
 public sealed class LocalDefinitionTests
 {

@@ -2,11 +2,11 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.SageMaker;
-using MlOps.Serverless.Local.Workflow;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Run;
 
 /// <summary>Redriving a failed local run, as Step Functions' RedriveExecution continues a failed execution.</summary>
 public sealed class RedriveTests : IDisposable

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Storage;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>One series' share of the run's WMAE: its weighted absolute errors over the weight of every scored row.</summary>
 public sealed record SeriesError(ForecastSeries Series, double WmaeContribution, double? RatioToNaive, int SizeRank);

@@ -1,4 +1,4 @@
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>
 /// Where local mode keeps things. Everything persistent lives under <see cref="Root"/> so successive runs

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Storage;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>One row of the <c>forecast_sales</c> table (forecast_sales.sql): dollars per store, department and week.</summary>
 public sealed record SalesForecastRow(int Store, int Dept, DateOnly Week, double PredictedSales, double NaiveSales, int IsHoliday);

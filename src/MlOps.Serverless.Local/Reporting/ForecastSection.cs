@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Storage;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>The report's actual-vs-predicted part: the series shown, or why there is no chart.</summary>
 public sealed record ForecastSection(IReadOnlyList<ForecastSeries> Shown, string? OmittedBecause)

@@ -6,11 +6,12 @@ using System.Xml.Linq;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
+using MlOps.Serverless.Local.Reporting;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.SageMaker;
-using MlOps.Serverless.Local.Workflow;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Run;
 
 /// <summary>
 /// The whole workflow through the real runner (node + aws-local-stepfunctions) and the real local

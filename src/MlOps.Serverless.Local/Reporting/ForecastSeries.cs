@@ -1,6 +1,6 @@
 using MlOps.Serverless.Training.Metrics;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>One test week of one series, in dollars. <see cref="Predicted"/> is NaN when the week has no prediction.</summary>
 public sealed record ForecastPoint(DateOnly Date, double Actual, double Predicted, double Naive, double Weight);

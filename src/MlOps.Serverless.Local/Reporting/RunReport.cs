@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.S3;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>Writes the run folder's <c>summary.json</c> and human-readable <c>report.md</c>.</summary>
 public static class RunReport

@@ -3,7 +3,7 @@ using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Local.Runner;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>The deployed definition with local values for its substitutions (what the CDK app fills in the cloud).</summary>
 public static class LocalDefinition

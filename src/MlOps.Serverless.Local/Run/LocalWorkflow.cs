@@ -8,13 +8,14 @@ using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
 using MlOps.Serverless.Local.Athena;
+using MlOps.Serverless.Local.Reporting;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.SageMaker;
 using MlOps.Serverless.MlFlow.Authentication;
 using MlOps.Serverless.MlFlow.Client;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>What to run locally.</summary>
 /// <param name="Root">The local "account" folder (S3, SageMaker state, runs).</param>

@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Data.Sample;
+using MlOps.Serverless.Local.Reporting;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
-using MlOps.Serverless.Local.Workflow;
 using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Logging;
 using MlOps.Serverless.MlFlow.Tests;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Run;
 
 /// <summary>
 /// The local workflow logging to an in-process MLflow server that follows MLflow's SQL store: the same

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Errors;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>Where a failed local run continues on redrive: read from its <c>history.jsonl</c>.</summary>
 /// <param name="State">The top-level state that failed last (a Parallel counts as one state).</param>

@@ -1,7 +1,7 @@
 using System.Xml.Linq;
-using MlOps.Serverless.Local.Workflow;
+using MlOps.Serverless.Local.Reporting;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Reporting;
 
 public sealed class ForecastChartTests
 {

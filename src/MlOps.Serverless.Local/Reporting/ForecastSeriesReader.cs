@@ -2,7 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using MlOps.Serverless.Core.Storage;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>A test-labels or predictions file that cannot be read as the data catalog describes it.</summary>
 public sealed class UnreadableForecastData(string message) : Exception(message);

@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Reporting;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
-using MlOps.Serverless.Local.Workflow;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Reporting;
 
 public sealed class OutcomeSectionsTests
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>
 /// Renders a few series as one self-contained SVG of small multiples: per panel the actual sales, the model's

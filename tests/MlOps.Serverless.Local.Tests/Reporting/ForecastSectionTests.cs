@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
+using MlOps.Serverless.Local.Reporting;
 using MlOps.Serverless.Local.S3;
-using MlOps.Serverless.Local.Workflow;
-using static MlOps.Serverless.Local.Tests.Workflow.ForecastSeriesReaderTests;
+using static MlOps.Serverless.Local.Tests.Reporting.ForecastSeriesReaderTests;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Reporting;
 
 public sealed class ForecastSectionTests : IDisposable
 {

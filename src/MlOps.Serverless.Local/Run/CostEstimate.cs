@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Local.Runner;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>
 /// What orchestrating the same run would cost in the cloud: Step Functions Standard state transitions and

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Run;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>
 /// What a run's MLflow logging did, for the CLI and report.md: per action, the parent run and its URL when

@@ -1,6 +1,6 @@
 using MlOps.Serverless.Data.Catalog;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary><c>--data</c> does not point at a folder holding the three files by their real names.</summary>
 public sealed class InvalidDataFolder(string message) : Exception(message);

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using MlOps.Serverless.Local.Runner;
 
-namespace MlOps.Serverless.Local.Workflow;
+namespace MlOps.Serverless.Local.Run;
 
 /// <summary>
 /// Why a run failed, in plain words: the state that failed, the error name and the message a person reads, taken out of

@@ -1,9 +1,9 @@
 using System.IO.Compression;
 using System.Text;
+using MlOps.Serverless.Local.Reporting;
 using MlOps.Serverless.Local.S3;
-using MlOps.Serverless.Local.Workflow;
 
-namespace MlOps.Serverless.Local.Tests.Workflow;
+namespace MlOps.Serverless.Local.Tests.Reporting;
 
 public sealed class ForecastSeriesReaderTests : IDisposable
 {
