@@ -2,64 +2,56 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using MlOps.Serverless.Core.Json;
+using MlOps.Serverless.Data;
 using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.S3;
+using MlOps.Serverless.Training.Json;
 
 namespace MlOps.Serverless.Local.Reporting;
 
 /// <summary>Writes the run folder's <c>summary.json</c> and human-readable <c>report.md</c>.</summary>
 public static class RunReport
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static async Task WriteAsync(LocalRunResult result, LocalLayout layout, CancellationToken cancellationToken)
     {
         var forecast = await ForecastSection.WriteAsync(new LocalFolderObjectStore(layout.S3Root), RunRequest(result.Execution)?["output"],
             result.RunFolder, result.RunId, cancellationToken);
         var outcomes = await OutcomeSections.WriteAsync(result, layout, RunRequest(result.Execution), cancellationToken);
         var summary = Summary(result, layout);
-        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "summary.json"), summary.ToJsonString(Indented), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(result.RunFolder, RunSummary.FileName), summary.ToJson(), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(result.RunFolder, "report.md"), Markdown(summary, result, forecast, outcomes, layout), cancellationToken);
     }
 
     /// <summary>The facts of a finished run, read from the execution's output or, for a failed run, its history.</summary>
-    public static JsonObject Summary(LocalRunResult result, LocalLayout layout)
+    public static RunSummary Summary(LocalRunResult result, LocalLayout layout)
     {
         var execution = result.Execution;
-        var gate = execution.Output?["gate"] ?? LastOutput(execution, "EvaluationGate")?["decision"]?["gate"];
         var run = RunRequest(execution);
         var best = LastOutput(execution, "CollectTuningResult", "CollectSingleJobResult")?["training"]?["bestTrainingJob"];
-        var summary = new JsonObject
-        {
-            ["runId"] = result.RunId,
-            ["status"] = execution.Status,
-            ["outcome"] = (string?)execution.Output?["outcome"] ?? (execution.Succeeded ? "succeeded" : "failed"),
-            ["failure"] = RunFailure.From(execution)?.ToJson(),
-            ["elapsedSeconds"] = Math.Round(result.Elapsed.TotalSeconds, 1),
-            ["runFolder"] = result.RunFolder,
-            ["outputs"] = run?["output"]?["runUri"] is { } uri ? LocalPath(layout, (string)uri!) : null,
-            ["model"] = best?["ModelArtifacts"]?["S3ModelArtifacts"] is { } model ? LocalPath(layout, (string)model!) : null,
-            ["forecast"] = OutcomeSections.ForecastCsv(result.RunFolder),
-            ["bestTrainingJob"] = (string?)best?["TrainingJobName"],
-            ["quality"] = execution.Output?["quality"]?.DeepClone() ?? LastOutput(execution, "QualityVerdict")?["quality"]?.DeepClone(),
-            ["gate"] = gate?.DeepClone(),
-            ["modelPackageArn"] = (string?)execution.Output?["modelPackageArn"],
-            ["mlflow"] = execution.Output?["mlflow"]?.DeepClone(),
-            ["statesEntered"] = execution.StatesEntered.Count,
-            ["costEstimate"] = run?["costEstimate"]?.DeepClone(),
-            ["cost"] = new JsonObject
-            {
-                ["stateTransitions"] = result.Cost.StateTransitions,
-                ["lambdaInvocations"] = result.Cost.LambdaInvocations,
-                ["lambdaGbSeconds"] = Math.Round(result.Cost.LambdaGbSeconds, 3),
-                ["stepFunctionsUsd"] = result.Cost.StepFunctionsUsd,
-                ["lambdaUsd"] = result.Cost.LambdaUsd,
-                ["totalUsd"] = result.Cost.TotalUsd,
-                ["transformJobs"] = result.Cost.TransformJobs,
-            },
-        };
-        return summary;
+        return new RunSummary(
+            RunId: result.RunId,
+            Status: execution.Status,
+            Outcome: (string?)execution.Output?["outcome"] ?? (execution.Succeeded ? "succeeded" : "failed"),
+            Failure: RunFailure.From(execution)?.ToJson(),
+            ElapsedSeconds: Math.Round(result.Elapsed.TotalSeconds, 1),
+            RunFolder: result.RunFolder,
+            Outputs: run?["output"]?["runUri"] is { } uri ? LocalPath(layout, (string)uri!) : null,
+            Model: best?["ModelArtifacts"]?["S3ModelArtifacts"] is { } model ? LocalPath(layout, (string)model!) : null,
+            Forecast: OutcomeSections.ForecastCsv(result.RunFolder),
+            BestTrainingJob: (string?)best?["TrainingJobName"],
+            Quality: Read(execution.Output?["quality"] ?? LastOutput(execution, "QualityVerdict")?["quality"], DataJsonContext.Default.QualityVerdictOutput),
+            Gate: Read(execution.Output?["gate"] ?? LastOutput(execution, "EvaluationGate")?["decision"]?["gate"], TrainingJsonContext.Default.GateOutput),
+            ModelPackageArn: (string?)execution.Output?["modelPackageArn"],
+            Mlflow: execution.Output?["mlflow"]?.DeepClone(),
+            StatesEntered: execution.StatesEntered.Count,
+            CostEstimate: Read(run?["costEstimate"], CoreJsonContext.Default.RunCostEstimate),
+            Cost: result.Cost with { LambdaGbSeconds = Math.Round(result.Cost.LambdaGbSeconds, 3) });
     }
+
+    /// <summary>A stage's output, read with the stage's own contract.</summary>
+    private static T? Read<T>(JsonNode? node, JsonTypeInfo<T> type) where T : class => node?.Deserialize(type);
 
     /// <summary>The normalised run request PrepareRun emitted; null when the run failed before it.</summary>
     private static JsonNode? RunRequest(Runner.ExecutionResult execution) => LastOutput(execution, "PrepareRun")?["run"];
@@ -70,29 +62,29 @@ public static class RunReport
     public static string LocalPath(LocalLayout layout, string s3Uri) =>
         s3Uri.StartsWith("s3://", StringComparison.Ordinal) ? Path.Combine(layout.S3Root, s3Uri["s3://".Length..]) : s3Uri;
 
-    private static string Markdown(JsonObject s, LocalRunResult result, ForecastSection forecast, OutcomeSections outcomes, LocalLayout layout)
+    private static string Markdown(RunSummary s, LocalRunResult result, ForecastSection forecast, OutcomeSections outcomes, LocalLayout layout)
     {
         var md = new StringBuilder();
-        md.AppendLine($"# Retraining run `{s["runId"]}`").AppendLine();
-        md.AppendLine($"- Outcome: **{s["outcome"]}** ({s["status"]}) in {s["elapsedSeconds"]} s");
+        md.AppendLine($"# Retraining run `{s.RunId}`").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Outcome: **{s.Outcome}** ({s.Status}) in {s.ElapsedSeconds} s");
         if (RunFailure.From(result.Execution) is { } failure) md.AppendLine($"- {failure.Line}");
-        if (s["quality"]?["summary"] is { } quality) md.AppendLine($"- Data quality: {quality}");
-        if (s["bestTrainingJob"] is { } job) md.AppendLine($"- Best training job: `{job}`; model: `{s["model"]}`");
-        if (s["modelPackageArn"] is { } package) md.AppendLine($"- Registered model package: `{package}`");
-        md.AppendLine($"- Outputs: `{s["outputs"]}`").AppendLine();
+        if (s.Quality is { } quality) md.AppendLine($"- Data quality: {quality.Summary}");
+        if (s.BestTrainingJob is { } job) md.AppendLine($"- Best training job: `{job}`; model: `{s.Model}`");
+        if (s.ModelPackageArn is { } package) md.AppendLine($"- Registered model package: `{package}`");
+        md.AppendLine($"- Outputs: `{s.Outputs}`").AppendLine();
         md.Append(outcomes.Forecast.Markdown());
 
-        if (s["gate"] is JsonObject gate)
+        if (s.Gate is { } gate)
         {
             md.AppendLine("## Evaluation on the held-out test weeks").AppendLine();
             md.AppendLine("| metric | challenger | naive (same week last year) | champion |").AppendLine("| --- | ---: | ---: | ---: |");
-            foreach (var metric in new[] { "wmae", "rmse", "mae" })
-                md.AppendLine($"| {metric.ToUpperInvariant()} | {Number(gate["challenger"]?[metric])} | {Number(gate["baseline"]?[metric])} | {Number(gate["champion"]?[metric])} |");
-            md.AppendLine().AppendLine($"Gate decision: **{gate["decision"]}**").AppendLine();
-            foreach (var reason in gate["reasons"]?.AsArray() ?? []) md.AppendLine($"- {reason}");
+            foreach (var (metric, challenger, baseline, champion) in RunSummary.Metrics(gate))
+                md.AppendLine($"| {metric.ToUpperInvariant()} | {Number(challenger)} | {Number(baseline)} | {Number(champion)} |");
+            md.AppendLine().AppendLine($"Gate decision: **{RunSummary.DecisionName(gate.Decision)}**").AppendLine();
+            foreach (var reason in gate.Reasons) md.AppendLine($"- {reason}");
             md.AppendLine();
         }
-        md.Append(ChampionSection.Markdown(s["gate"], LastOutput(result.Execution, "PredictChampionTestPeriod", "ChampionNotScored")?["champion"]?["scoring"],
+        md.Append(ChampionSection.Markdown(s.Gate, LastOutput(result.Execution, "PredictChampionTestPeriod", "ChampionNotScored")?["champion"]?["scoring"],
             (string?)RunRequest(result.Execution)?["output"]?["testFeaturesUri"]));
         md.AppendLine(forecast.Markdown());
         md.Append(outcomes.TestWeeks.Markdown()).Append(outcomes.Tuning).Append(outcomes.Quality);
@@ -102,16 +94,16 @@ public static class RunReport
         var started = result.Execution.History.Count > 0 ? result.Execution.History[0].Timestamp : DateTimeOffset.MinValue;
         foreach (var (state, entered, duration, failed) in result.Execution.StateDurations())
             md.AppendLine($"| {state}{(failed ? " (failed)" : "")} | {(entered - started).TotalSeconds:0.0} | {duration.TotalSeconds:0.00} |");
-        if (s["costEstimate"] is JsonObject estimate)
+        if (s.CostEstimate is { } estimate)
         {
             // PrepareRun's estimate, the one the cloud run logs and notifies before training starts.
             md.AppendLine().AppendLine("## What this run may cost in the cloud (estimated before training)").AppendLine();
-            md.AppendLine($"- SageMaker training: {estimate["trainingJobs"]} job(s) × {estimate["instancesPerJob"]} × {estimate["instanceType"]}, " +
-                          $"at most {Number(estimate["maxInstanceHours"], "#,0.00")} instance-hours = ${Number(estimate["trainingOnDemandUsd"], "#,0.00")} on-demand" +
-                          ((bool?)estimate["spot"] == true ? $" (managed spot: up to ${Number(estimate["spotDiscountUpToUsd"], "#,0.00")} less)" : ""));
-            md.AppendLine($"- Athena: {estimate["athenaQueries"]} queries, about {(long?)estimate["athenaBytesScanned"] / 1e6:#,0} MB scanned = ${Number(estimate["athenaUsd"], "0.0000")}");
-            md.AppendLine($"- Orchestration: up to {estimate["stateTransitions"]} state transitions and {estimate["lambdaRequests"]} Lambda requests = ${Number(estimate["orchestrationUsd"], "0.0000")}");
-            md.AppendLine($"- Total at most ${Number(estimate["totalUsd"], "#,0.00")} (us-east-1 list prices; batch transform and storage not included)");
+            md.AppendLine($"- SageMaker training: {estimate.TrainingJobs} job(s) × {estimate.InstancesPerJob} × {estimate.InstanceType}, " +
+                          $"at most {Number(estimate.MaxInstanceHours, "#,0.00")} instance-hours = ${Number(estimate.TrainingOnDemandUsd, "#,0.00")} on-demand" +
+                          (estimate.Spot ? $" (managed spot: up to ${Number(estimate.SpotDiscountUpToUsd, "#,0.00")} less)" : ""));
+            md.AppendLine($"- Athena: {estimate.AthenaQueries} queries, about {estimate.AthenaBytesScanned / 1e6:#,0} MB scanned = ${Number(estimate.AthenaUsd, "0.0000")}");
+            md.AppendLine($"- Orchestration: up to {estimate.StateTransitions} state transitions and {estimate.LambdaRequests} Lambda requests = ${Number(estimate.OrchestrationUsd, "0.0000")}");
+            md.AppendLine($"- Total at most ${Number(estimate.TotalUsd, "#,0.00")} (us-east-1 list prices; batch transform and storage not included)");
         }
         var c = result.Cost;
         md.AppendLine().AppendLine("## What orchestrating this run would cost in the cloud").AppendLine();
@@ -124,5 +116,7 @@ public static class RunReport
 
     /// <summary>A JSON number as the report writes it, or a dash where there is none.</summary>
     internal static string Number(JsonNode? node, string format = "#,0.0") =>
-        node is JsonValue v && v.TryGetValue(out double d) ? d.ToString(format, CultureInfo.InvariantCulture) : "—";
+        Number(node is JsonValue v && v.TryGetValue(out double d) ? d : null, format);
+
+    internal static string Number(double? value, string format = "#,0.0") => value?.ToString(format, CultureInfo.InvariantCulture) ?? "—";
 }
