@@ -6,7 +6,7 @@ using Amazon.CDK.AWS.Logs;
 using Constructs;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Json;
-using MlOps.Serverless.Functions.Hosting;
+using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Infra;
 

@@ -6,6 +6,7 @@ using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Quality;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Functions;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Data.Tests;
 
@@ -51,7 +52,7 @@ public class DataQualityVerdictFunctionTests
     [Fact]
     public async Task A_payload_that_is_not_the_contract_is_invalid_stage_input()
     {
-        var function = new DataQualityVerdictFunction(new Core.Storage.LocalFolderObjectStore(Path.GetTempPath()), new StructuredLog("test", TextWriter.Null));
+        var function = new DataQualityVerdictFunction(new LocalFolderObjectStore(Path.GetTempPath()), new StructuredLog("test", TextWriter.Null));
 
         await Assert.ThrowsAsync<InvalidStageInput>(() => function.Handle(new MemoryStream(Encoding.UTF8.GetBytes("""{"run": 3}"""))));
     }

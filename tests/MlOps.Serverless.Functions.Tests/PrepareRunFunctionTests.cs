@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Runs;
-using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Functions.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Infra.Tests;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Logging;
 using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.MlFlow.Authentication;
 using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Json;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
-using MlOps.Serverless.Local.Workflow;
 using MlOps.Serverless.Reliability.Tests.Support;
 using Xunit.Abstractions;
 

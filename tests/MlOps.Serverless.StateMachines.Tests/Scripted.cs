@@ -6,6 +6,7 @@ using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Local.Adapters;
 using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.StateMachines.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Runs;
-using MlOps.Serverless.Functions.Hosting;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Local.Runner;
 
 namespace MlOps.Serverless.StateMachines.Tests;

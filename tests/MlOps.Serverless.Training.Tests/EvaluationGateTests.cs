@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Logging;
-using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Training.Gate;
 using MlOps.Serverless.Training.Json;
 

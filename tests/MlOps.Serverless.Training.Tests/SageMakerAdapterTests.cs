@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Logging;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Local.Adapters;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.SageMaker;
 using MlOps.Serverless.Training.Jobs;
 using MlOps.Serverless.Training.Metrics;

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Reporting;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
-using MlOps.Serverless.Local.Workflow;
 
 namespace MlOps.Serverless.Cli.Commands;
 
@@ -70,12 +71,12 @@ public static class BenchCommand
         using var self = Process.GetCurrentProcess();
         var result = await workflow.RunAsync(options, cancellationToken: cancellationToken);
         self.Refresh();
-        var summary = RunReport.Summary(result, new LocalLayout(options.Root));
-        Console.WriteLine($"== {label}: {result.Execution.Status} ({summary["outcome"]}) in {result.Elapsed.TotalSeconds:0.00} s");
-        if (summary["gate"] is JsonObject gate)
+        var summary = RunSummary.Read(result.RunFolder);
+        Console.WriteLine($"== {label}: {result.Execution.Status} ({summary.Outcome}) in {result.Elapsed.TotalSeconds:0.00} s");
+        if (summary.Gate is { } gate)
         {
-            var challenger = (double?)gate["challenger"]?["wmae"];
-            var naive = (double?)gate["baseline"]?["wmae"];
+            var challenger = gate.Challenger.Wmae;
+            var naive = gate.Baseline.Wmae;
             Console.WriteLine($"   WMAE {challenger:0.0}, naive WMAE {naive:0.0}, ratio {challenger / naive:0.000}");
         }
         Console.WriteLine($"   peak memory: .NET {self.PeakWorkingSet64 / 1048576.0:0} MiB, node {result.Execution.InterpreterPeakBytes / 1048576.0:0} MiB");

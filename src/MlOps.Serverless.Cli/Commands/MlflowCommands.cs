@@ -2,6 +2,7 @@ using System.CommandLine;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions.Hosting;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.MlFlow.Authentication;
 using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Logging;
@@ -85,7 +86,7 @@ public static class MlflowCommands
             using var client = await ClientAsync(parse.GetValue(tracking), ct);
             var root = CurveStore(parse.GetValue(s3Root));
             var s3 = target.StartsWith("s3://", StringComparison.Ordinal) ? new S3ObjectStore() : null;
-            var results = await MlflowReplay.ReplayAsync(client, (source, entry) => root ?? s3 ?? MlflowOutbox.LocalRootOf(source, entry), entries, ct);
+            var results = await MlflowReplay.ReplayAsync(client, (source, entry) => root ?? (IObjectStore?)s3 ?? LocalStoreOf(MlflowOutbox.LocalRootOf(source, entry)), entries, ct);
             foreach (var r in results)
             {
                 Console.WriteLine($"{r.Source} (run {r.Entry.Input.Run.RunId}, deferred {r.Entry.DeferredAt:u}):");
@@ -126,7 +127,9 @@ public static class MlflowCommands
         return new MlflowClient(options);
     }
 
-    private static LocalFolderObjectStore? CurveStore(DirectoryInfo? s3Root) => s3Root is null ? null : new LocalFolderObjectStore(s3Root.FullName);
+    private static LocalFolderObjectStore? CurveStore(DirectoryInfo? s3Root) => LocalStoreOf(s3Root?.FullName);
+
+    private static LocalFolderObjectStore? LocalStoreOf(string? folder) => folder is null ? null : new LocalFolderObjectStore(folder);
 
     private static void Print(string action, MlflowLoggingOutput output)
     {

@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Costs;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Local.Reporting;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
-using MlOps.Serverless.Local.Workflow;
 using Spectre.Console;
 
 namespace MlOps.Serverless.Cli.Commands;
@@ -109,32 +110,28 @@ public static class RunCommand
 
     private static void Print(LocalRunResult result, List<(string Subject, string Message)> notifications)
     {
-        var summary = RunReport.Summary(result, new LocalLayout(Path.GetDirectoryName(Path.GetDirectoryName(result.RunFolder))!));
+        var summary = RunSummary.Read(result.RunFolder);
         var ok = result.Execution.Succeeded;
-        AnsiConsole.MarkupLineInterpolated($"\n[bold]Outcome:[/] [{(ok ? "green" : "red")}]{summary["outcome"]}[/] in {result.Elapsed.TotalSeconds:0.0} s (run {result.RunId})");
+        AnsiConsole.MarkupLineInterpolated($"\n[bold]Outcome:[/] [{(ok ? "green" : "red")}]{summary.Outcome}[/] in {result.Elapsed.TotalSeconds:0.0} s (run {result.RunId})");
         if (RunFailure.From(result.Execution) is { } failure) AnsiConsole.MarkupLineInterpolated($"[red]{failure.Line}[/]");
-        if (summary["gate"] is JsonObject gate)
+        if (summary.Gate is { } gate)
         {
             // All three on the same test rows; the champion's column is empty when there is none or it is not comparable.
             var table = new Table().AddColumns("metric", "challenger", "naive baseline", "ratio", "champion");
-            foreach (var metric in new[] { "wmae", "rmse", "mae" })
-            {
-                var c = (double?)gate["challenger"]?[metric];
-                var b = (double?)gate["baseline"]?[metric];
+            foreach (var (metric, c, b, champion) in RunSummary.Metrics(gate))
                 table.AddRow(metric.ToUpperInvariant(), Format(c), Format(b), c is { } x && b is { } y && y != 0 ? (x / y).ToString("0.000", CultureInfo.InvariantCulture) : "—",
-                    Format((double?)gate["champion"]?[metric]));
-            }
+                    Format(champion));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"Gate: [bold]{gate["decision"]}[/] — {gate["summary"]}");
+            AnsiConsole.MarkupLineInterpolated($"Gate: [bold]{RunSummary.DecisionName(gate.Decision)}[/] — {gate.Summary}");
         }
         foreach (var (subject, _) in notifications) AnsiConsole.MarkupLineInterpolated($"Notification: {subject}");
-        if (summary["model"] is { } model) AnsiConsole.MarkupLineInterpolated($"Model:  {model}");
+        if (summary.Model is { } model) AnsiConsole.MarkupLineInterpolated($"Model:  {model}");
         PrintMlflow(result);
         AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
         var cost = result.Cost;
         AnsiConsole.MarkupLineInterpolated(
             $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}), {cost.TransformJobs} batch transform jobs (SageMaker compute, not priced here); prices: {CostEstimate.PriceNote}");
-        AnsiConsole.MarkupLineInterpolated($"Forecast (dollars per store, dept and week): {(string?)summary["forecast"] ?? "none (no promoted model, so no forecast)"}");
+        AnsiConsole.MarkupLineInterpolated($"Forecast (dollars per store, dept and week): {summary.Forecast ?? "none (no promoted model, so no forecast)"}");
     }
 
     private static void PrintMlflow(LocalRunResult result)

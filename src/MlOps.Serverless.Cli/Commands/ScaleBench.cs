@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
-using MlOps.Serverless.Local.Workflow;
+using MlOps.Serverless.Local.Run;
 
 namespace MlOps.Serverless.Cli.Commands;
 

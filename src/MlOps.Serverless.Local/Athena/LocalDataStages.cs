@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Runs;
-using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Quality;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Local.Athena;
 
@@ -34,7 +34,7 @@ public sealed class LocalDataStages(string s3Root, string rawBucket = LocalDataS
     /// <summary>Copies the three files of <paramref name="dataDirectory"/> (real names) into <c>incoming/{batchId}/</c>.
     /// A missing file is skipped, so the quality stage can report it.</summary>
     public void Upload(string dataDirectory, string batchId) =>
-        Workflow.RawBatch.Upload(Store, rawBucket, dataDirectory, batchId, writeMarker: false);
+        Run.RawBatch.Upload(Store, rawBucket, dataDirectory, batchId, writeMarker: false);
 
     /// <summary>A run request for an uploaded batch, built by the prepare-run stage from a manual start
     /// (<c>{"batch": batchId, "overrides": ...}</c>).</summary>

@@ -52,15 +52,15 @@ public static class MlflowOutbox
     /// <summary>
     /// The local folder standing for S3 that holds a local outbox file (so a local replay reads curves and the model
     /// from it): the file is <c>{root}/{bucket}/{key of run.output.runUri}mlflow-outbox/{action}.json</c>. Null when
-    /// the file is not laid out so.
+    /// the file is not laid out so. Local mode's store opens the folder.
     /// </summary>
-    public static IObjectStore? LocalRootOf(string outboxFile, OutboxEntry entry)
+    public static string? LocalRootOf(string outboxFile, OutboxEntry entry)
     {
         var runUri = S3Location.Parse(entry.Input.Run.Output.RunUri);
         var suffix = Path.Combine([runUri.Bucket, .. runUri.Key.Split('/', StringSplitOptions.RemoveEmptyEntries), Folder.TrimEnd('/'), Path.GetFileName(outboxFile)]);
         var full = Path.GetFullPath(outboxFile);
         return full.EndsWith(Path.DirectorySeparatorChar + suffix, StringComparison.Ordinal)
-            ? new LocalFolderObjectStore(full[..^(suffix.Length + 1)])
+            ? full[..^(suffix.Length + 1)]
             : null;
     }
 

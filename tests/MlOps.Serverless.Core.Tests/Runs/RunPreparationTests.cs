@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Runs;
-using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.S3;
 
 namespace MlOps.Serverless.Core.Tests.Runs;
 

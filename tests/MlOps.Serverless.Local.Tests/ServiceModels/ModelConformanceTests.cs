@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
+using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.SageMaker;
 using MlOps.Serverless.Local.ServiceModels;
-using MlOps.Serverless.Local.Workflow;
 
 namespace MlOps.Serverless.Local.Tests.ServiceModels;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.ServiceModels;
-using MlOps.Serverless.Local.Workflow;
 using Xunit.Abstractions;
 
 namespace MlOps.Serverless.Local.Tests.ServiceModels;

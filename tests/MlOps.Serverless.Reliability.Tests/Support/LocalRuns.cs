@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Data.Sample;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
-using MlOps.Serverless.Local.Workflow;
 
 namespace MlOps.Serverless.Reliability.Tests.Support;
 
