@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.Workflow;
 using Spectre.Console;

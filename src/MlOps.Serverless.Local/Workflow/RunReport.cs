@@ -1,8 +1,10 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Storage;
+using MlOps.Serverless.Local.Runner;
 
 namespace MlOps.Serverless.Local.Workflow;
 
