@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
