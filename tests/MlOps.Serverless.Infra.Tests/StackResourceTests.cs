@@ -8,8 +8,8 @@ public sealed class StackResourceTests(DefaultStack stack)
 {
     [Theory]
     [InlineData("AWS::S3::Bucket", 4)]
-    [InlineData("AWS::Lambda::Function", 4)]
-    [InlineData("AWS::StepFunctions::StateMachine", 1)]
+    [InlineData("AWS::Lambda::Function", 5)] // four retraining stages and the failure notifier's
+    [InlineData("AWS::StepFunctions::StateMachine", 2)] // retraining and failure notifier
     [InlineData("AWS::Events::Rule", 3)] // schedule, upload, run failed
     [InlineData("AWS::SQS::Queue", 2)]
     [InlineData("AWS::Glue::Database", 1)]
@@ -18,8 +18,8 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::SageMaker::ModelPackageGroup", 1)]
     [InlineData("AWS::SNS::Topic", 1)]
     [InlineData("AWS::SNS::Subscription", 0)]
-    // 4 function throttles, MLflow deferrals, 2 undelivered trigger events (failed, aborted and timed-out runs are announced by the failure rule).
-    [InlineData("AWS::CloudWatch::Alarm", 7)]
+    // 5 function throttles, MLflow deferrals, 2 undelivered trigger events (failed, aborted and timed-out runs are announced by the failure notifier).
+    [InlineData("AWS::CloudWatch::Alarm", 8)]
     [InlineData("AWS::Logs::MetricFilter", 1)]
     [InlineData("AWS::KMS::Key", 2)]
     [InlineData("AWS::SageMaker::Endpoint", 0)]
@@ -158,7 +158,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [Fact]
     public void State_machine_is_standard_traced_and_logs_everything_to_its_log_group()
     {
-        var properties = stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!;
+        var properties = stack.RetrainingMachine.Resource["Properties"]!;
         Assert.Equal("STANDARD", (string?)properties["StateMachineType"]);
         Assert.True((bool?)properties["TracingConfiguration"]!["Enabled"]);
         var logging = properties["LoggingConfiguration"]!;

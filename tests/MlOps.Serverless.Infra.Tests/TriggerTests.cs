@@ -55,7 +55,7 @@ public sealed class TriggerTests(DefaultStack stack)
     [InlineData(false)]
     public void Both_rules_start_the_state_machine_with_the_event_itself_retries_and_a_dead_letter_queue(bool scheduled)
     {
-        var machine = stack.Single("AWS::StepFunctions::StateMachine").LogicalId;
+        var machine = stack.RetrainingMachine.LogicalId;
         var target = Assert.Single(Rule(scheduled).Properties["Targets"]!.AsArray())!;
         Assert.Equal(machine, CloudFormation.Resolve(target["Arn"]));
         Assert.Null(target["Input"]);
