@@ -177,7 +177,10 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, Existin
     [Fact]
     public void State_machine_invokes_exactly_the_four_stage_functions()
     {
-        var functions = stack.Resources("AWS::Lambda::Function").Select(f => $"{f.LogicalId}.Arn").ToHashSet();
+        var functions = stack.Resources("AWS::Lambda::Function")
+            .Where(f => !((string?)f.Resource["Properties"]!["Handler"])!.EndsWith(".FailureNotifierFunction::Handle", StringComparison.Ordinal))
+            .Select(f => $"{f.LogicalId}.Arn").ToHashSet();
+        Assert.Equal(4, functions.Count);
         var resources = Allows(stack, StateMachineRole(stack))
             .Where(s => CloudFormation.List(s["Action"]).Contains("lambda:InvokeFunction"))
             .SelectMany(s => CloudFormation.List(s["Resource"])).ToHashSet();

@@ -98,7 +98,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     public void Every_function_log_group_has_a_retention()
     {
         var groups = stack.Resources("AWS::Logs::LogGroup").ToList();
-        Assert.Equal(5, groups.Count); // four functions and the state machine
+        Assert.Equal(7, groups.Count); // five functions and the two state machines
         Assert.All(groups, g => Assert.Equal(30, (int?)g.Resource["Properties"]!["RetentionInDays"]));
     }
 
@@ -177,7 +177,7 @@ public sealed class StackResourceTests(DefaultStack stack)
         // Failed, timed-out and aborted executions are announced by the failure notification rule, not by alarms.
         Assert.DoesNotContain("AWS/States/ExecutionsAborted", metrics);
         Assert.DoesNotContain("AWS/States/ExecutionsTimedOut", metrics);
-        Assert.Equal(4, metrics.Count(m => m == "AWS/Lambda/Throttles"));
+        Assert.Equal(5, metrics.Count(m => m == "AWS/Lambda/Throttles"));
         Assert.Contains($"{Monitoring.MetricNamespace}/{Monitoring.MlflowDeferralsMetric}", metrics);
         Assert.Equal(2, metrics.Count(m => m == "AWS/SQS/ApproximateNumberOfMessagesVisible"));
     }
@@ -186,12 +186,12 @@ public sealed class StackResourceTests(DefaultStack stack)
     public void A_failed_run_alerts_once_through_its_failure_notification_not_through_an_alarm_too()
     {
         var metrics = stack.Resources("AWS::CloudWatch::Alarm").Select(a => (string?)a.Resource["Properties"]!["MetricName"]).ToList();
-        // The failure notification rule publishes the error and cause; a stage error ends as such a failure.
+        // The failure notification rule starts the notifier, which publishes the failed state, error and message; a stage
+        // error ends as such a failure.
         Assert.DoesNotContain("ExecutionsFailed", metrics);
         Assert.DoesNotContain("Errors", metrics);
-        var topic = stack.Single("AWS::SNS::Topic").LogicalId;
         var rule = stack.Resources("AWS::Events::Rule").Single(r => ((string?)r.Resource["Properties"]!["Name"])?.EndsWith("-run-failed", StringComparison.Ordinal) == true);
-        Assert.Equal(topic, CloudFormation.Resolve(rule.Resource["Properties"]!["Targets"]![0]!["Arn"]));
+        Assert.Equal(stack.FailureNotifierMachine.LogicalId, CloudFormation.Resolve(rule.Resource["Properties"]!["Targets"]![0]!["Arn"]));
     }
 
     [Fact]
