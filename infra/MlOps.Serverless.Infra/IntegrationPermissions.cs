@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Amazon.CDK;
 using Amazon.CDK.AWS.IAM;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Infra;
 
@@ -27,24 +28,7 @@ public static class IntegrationPermissions
     private const string States = "arn:aws:states:::";
 
     /// <summary>Every Task state's <c>Resource</c> (also inside Parallel branches and Map processors), with the state name.</summary>
-    public static IReadOnlyList<(string State, string Resource)> TaskResources(string definition)
-    {
-        var found = new List<(string, string)>();
-        void Walk(JsonObject? states)
-        {
-            foreach (var (name, node) in states ?? [])
-            {
-                if (node is not JsonObject state) continue;
-                if ((string?)state["Type"] == "Task" && state["Resource"] is JsonValue resource)
-                    found.Add((name, (string)resource!));
-                foreach (var branch in state["Branches"] as JsonArray ?? []) Walk(branch?["States"] as JsonObject);
-                Walk(state["Iterator"]?["States"] as JsonObject);
-                Walk(state["ItemProcessor"]?["States"] as JsonObject);
-            }
-        }
-        Walk(JsonNode.Parse(definition)?["States"] as JsonObject);
-        return found;
-    }
+    public static IReadOnlyList<(string State, string Resource)> TaskResources(string definition) => AslStates.TaskResources(definition);
 
     /// <summary>The statements for every integration the definition uses; <paramref name="endpoint"/> gates the endpoint ones.</summary>
     public static IReadOnlyList<PolicyStatement> For(string definition, WorkflowTargets targets, Stack stack, bool endpoint)

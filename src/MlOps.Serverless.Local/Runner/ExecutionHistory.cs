@@ -102,23 +102,8 @@ public static class ExecutionHistory
     }
 
     /// <summary>Every Task state's Resource, by state name (Parallel branches and Map processors included).</summary>
-    public static IReadOnlyDictionary<string, string> TaskResources(string definition)
-    {
-        var found = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Walk(JsonObject? states)
-        {
-            foreach (var (name, node) in states ?? [])
-            {
-                if (node is not JsonObject state) continue;
-                if ((string?)state["Type"] == "Task" && state["Resource"] is JsonValue resource) found[name] = (string)resource!;
-                foreach (var branch in state["Branches"] as JsonArray ?? []) Walk(branch?["States"] as JsonObject);
-                Walk(state["Iterator"]?["States"] as JsonObject);
-                Walk(state["ItemProcessor"]?["States"] as JsonObject);
-            }
-        }
-        Walk(JsonNode.Parse(definition)?["States"] as JsonObject);
-        return found;
-    }
+    public static IReadOnlyDictionary<string, string> TaskResources(string definition) =>
+        AslStates.TaskResources(definition).GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Last().Resource, StringComparer.Ordinal);
 
     /// <summary><c>arn:aws:states:::athena:startQueryExecution.sync</c> is resource type "athena", resource "startQueryExecution.sync".</summary>
     private static (string Type, string Resource) Split(string? resource)
