@@ -72,6 +72,9 @@ public sealed class LocalWorkflowTests : IDisposable
         // The trial that reported progress finished; the stop came before most of the 30 started.
         Assert.InRange(tuning["TrainingJobSummaries"]!.AsArray().Count, 1, 3);
         Assert.True(File.Exists(RunFile(result, "summary.json")));
+        // No state failed, and the notification says so.
+        var notice = File.ReadLines(RunFile(result, "notifications.jsonl")).Select(l => JsonNode.Parse(l)!).Single(n => (string?)n["Subject"] == "Retraining run failed");
+        Assert.Equal("Run e2e-stopped ended ABORTED: Stopped at TuneHyperparameters: no state failed; the execution was stopped", (string?)notice["Message"]);
     }
 
     [Fact]
