@@ -2,17 +2,20 @@ using System.Text.Json.Nodes;
 using Amazon.CDK;
 using Amazon.CDK.AWS.IAM;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Infra;
 
-/// <summary>What the state machine role may touch: the deployed resources its integrations act on.</summary>
+/// <summary>What a state machine role may touch: the deployed resources its integrations act on.</summary>
+/// <param name="ExecutionArns">The executions whose history may be read (the failure notifier: the retraining state machine's).</param>
 public sealed record WorkflowTargets(
     Storage Storage,
     QueryEngine Queries,
     SageMakerResources SageMaker,
     IReadOnlyList<string> FunctionArns,
     string TopicArn,
-    string? TopicKeyArn);
+    string? TopicKeyArn,
+    IReadOnlyList<string>? ExecutionArns = null);
 
 /// <summary>
 /// Derives the state machine role's policy from the Task states of the definition itself: each integration
@@ -25,24 +28,7 @@ public static class IntegrationPermissions
     private const string States = "arn:aws:states:::";
 
     /// <summary>Every Task state's <c>Resource</c> (also inside Parallel branches and Map processors), with the state name.</summary>
-    public static IReadOnlyList<(string State, string Resource)> TaskResources(string definition)
-    {
-        var found = new List<(string, string)>();
-        void Walk(JsonObject? states)
-        {
-            foreach (var (name, node) in states ?? [])
-            {
-                if (node is not JsonObject state) continue;
-                if ((string?)state["Type"] == "Task" && state["Resource"] is JsonValue resource)
-                    found.Add((name, (string)resource!));
-                foreach (var branch in state["Branches"] as JsonArray ?? []) Walk(branch?["States"] as JsonObject);
-                Walk(state["Iterator"]?["States"] as JsonObject);
-                Walk(state["ItemProcessor"]?["States"] as JsonObject);
-            }
-        }
-        Walk(JsonNode.Parse(definition)?["States"] as JsonObject);
-        return found;
-    }
+    public static IReadOnlyList<(string State, string Resource)> TaskResources(string definition) => AslStates.TaskResources(definition);
 
     /// <summary>The statements for every integration the definition uses; <paramref name="endpoint"/> gates the endpoint ones.</summary>
     public static IReadOnlyList<PolicyStatement> For(string definition, WorkflowTargets targets, Stack stack, bool endpoint)
@@ -148,6 +134,9 @@ public static class IntegrationPermissions
 
         // https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html (an encrypted topic also needs its key)
         [States + "sns:publish"] = ["sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"],
+
+        // AWS SDK integrations need the API's own action (supported-services-awssdk.html): the failure notifier reads a run's history.
+        [States + "aws-sdk:sfn:getExecutionHistory"] = ["states:GetExecutionHistory"],
     };
 
     private static readonly Dictionary<string, Grant> Mapping = new(StringComparer.Ordinal)
@@ -221,6 +210,11 @@ public static class IntegrationPermissions
             // An encrypted topic needs a data key (an existing topic may use a key the stack does not know).
             .. t.TopicKeyArn is { } key ? [Allow(["kms:GenerateDataKey", "kms:Decrypt"], [key])] : Array.Empty<PolicyStatement>(),
         ],
+
+        [States + "aws-sdk:sfn:getExecutionHistory"] = (t, _, _) =>
+            t.ExecutionArns is { Count: > 0 } executions
+                ? [Allow(["states:GetExecutionHistory"], [.. executions])]
+                : throw new InvalidConfiguration("sfn:getExecutionHistory needs the executions it may read (WorkflowTargets.ExecutionArns)."),
     };
 
     /// <summary>Athena runs the query with the caller's credentials: Glue metadata, the run's input copy and

@@ -1,8 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.CloudWatch;
 using Amazon.CDK.AWS.CloudWatch.Actions;
-using Amazon.CDK.AWS.Events;
-using Amazon.CDK.AWS.Events.Targets;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Lambda;
@@ -12,7 +10,6 @@ using Amazon.CDK.AWS.SNS.Subscriptions;
 using Amazon.CDK.AWS.SQS;
 using Amazon.CDK.AWS.StepFunctions;
 using Constructs;
-using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Infra;
 
@@ -25,7 +22,6 @@ namespace MlOps.Serverless.Infra;
 /// </summary>
 public sealed class Monitoring : Construct
 {
-    private static readonly string[] FailedStatuses = ["FAILED", "TIMED_OUT", "ABORTED"];
 
     public ITopic Topic { get; }
     /// <summary>The key encrypting <see cref="Topic"/>, when known (the own topic's key, or <c>notificationTopicKeyArn</c>).</summary>
@@ -75,8 +71,7 @@ public sealed class Monitoring : Construct
             },
         });
         var topicKey = NewKey(this, "TopicKey", "Encrypts the retraining workflow's notification topic",
-            PublishToTopic("CloudWatchAlarmsPublishToTopic", "cloudwatch.amazonaws.com"),
-            PublishToTopic("EventBridgeFailureNotificationsPublishToTopic", "events.amazonaws.com"));
+            PublishToTopic("CloudWatchAlarmsPublishToTopic", "cloudwatch.amazonaws.com"));
         TopicKeyArn = topicKey.AttrArn;
 
         var topic = new Topic(this, "Topic", new TopicProps
@@ -120,39 +115,8 @@ public sealed class Monitoring : Construct
     }
 
     /// <summary>
-    /// A run that ends FAILED, TIMED_OUT or ABORTED is announced on the topic by an EventBridge rule on the
-    /// execution's status (<see cref="FailureNotification"/>): the definition has no failure branch, so the state
-    /// that failed stays the execution's last state and a redrive continues from it.
-    /// </summary>
-    public Rule AddFailureNotification(StackSettings settings, StateMachine stateMachine)
-    {
-        var rule = new Rule(this, "RunFailed", new RuleProps
-        {
-            RuleName = $"{settings.Prefix}-run-failed",
-            Description = "Announces failed, timed-out and aborted retraining runs on the notification topic",
-            EventPattern = new EventPattern
-            {
-                Source = ["aws.states"],
-                DetailType = ["Step Functions Execution Status Change"],
-                Detail = new Dictionary<string, object>
-                {
-                    ["status"] = FailedStatuses,
-                    ["stateMachineArn"] = new[] { stateMachine.StateMachineArn },
-                },
-            },
-        });
-        var message = FailureNotification.Template
-            .Replace("<name>", EventField.FromPath("$.detail.name"), StringComparison.Ordinal)
-            .Replace("<status>", EventField.FromPath("$.detail.status"), StringComparison.Ordinal)
-            .Replace("<error>", EventField.FromPath("$.detail.error"), StringComparison.Ordinal)
-            .Replace("<cause>", EventField.FromPath("$.detail.cause"), StringComparison.Ordinal);
-        rule.AddTarget(new SnsTopic(Topic, new SnsTopicProps { Message = RuleTargetInput.FromText(message) }));
-        return rule;
-    }
-
-    /// <summary>
     /// One alert per problem. A failed, timed-out or aborted execution is not an alarm: the failure notification
-    /// (<see cref="AddFailureNotification"/>) already sends one message with its name, error and cause, and the stage
+    /// (<see cref="FailureNotifier"/>) already sends one message with the state that failed, the error and the message, and the stage
     /// functions' errors end as such failures. What the workflow cannot report itself pages the topic: Lambda
     /// throttling, MLflow logging deferred to the outbox, and trigger events that never started an execution.
     /// </summary>

@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Constructs;
+using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Infra;
 
@@ -17,6 +18,7 @@ public sealed class RetrainingStack : Stack
     public Monitoring Monitoring { get; }
     public Workflow Workflow { get; }
     public Triggers Triggers { get; }
+    public FailureNotifier FailureNotifier { get; }
 
     public RetrainingStack(Construct scope, string id, StackSettings settings, IStackProps? props = null) : base(scope, id, props)
     {
@@ -29,19 +31,21 @@ public sealed class RetrainingStack : Stack
         SageMaker = new SageMakerResources(this, "SageMaker", settings, Storage);
         Monitoring = new Monitoring(this, "Monitoring", settings);
 
+        var retrainingFunctions = StageSpec.Retraining.Select(stage => Functions[stage]).ToList();
         var targets = new WorkflowTargets(Storage, Queries, SageMaker,
-            Functions.Functions.Values.Select(f => f.FunctionArn).ToList(), Monitoring.Topic.TopicArn, Monitoring.TopicKeyArn);
+            retrainingFunctions.Select(f => f.FunctionArn).ToList(), Monitoring.Topic.TopicArn, Monitoring.TopicKeyArn);
         Workflow = new Workflow(this, "Workflow", settings, definition, targets, Functions);
         Triggers = new Triggers(this, "Triggers", settings, Storage, Workflow.StateMachine);
         Monitoring.AddAlarms(settings, Workflow.StateMachine, Workflow.LogGroup, Functions, Triggers.DeadLetterQueues);
         // The stages read what the encrypted SageMaker jobs wrote (predictions, model artifacts).
-        foreach (var function in Functions.Functions.Values)
+        foreach (var function in retrainingFunctions)
             function.AddToRolePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
             {
                 Actions = ["kms:Decrypt"],
                 Resources = [SageMaker.JobKey.AttrArn],
             }));
-        Monitoring.AddFailureNotification(settings, Workflow.StateMachine);
+        FailureNotifier = new FailureNotifier(this, "FailureNotifier", settings, Workflow.StateMachine,
+            targets with { FunctionArns = [Functions[StageSpec.FailureNotifier].FunctionArn] });
         NagAcceptances.Apply(this);
 
         Output("StateMachineArn", Workflow.StateMachine.StateMachineArn, "Start a run: aws stepfunctions start-execution --state-machine-arn <this> --input '{\"batch\":\"<batchId>\"}'");

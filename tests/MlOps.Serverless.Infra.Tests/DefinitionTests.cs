@@ -11,7 +11,7 @@ public sealed class DefinitionTests(DefaultStack stack)
     /// <summary>The definition as CloudFormation would deploy it (intrinsics replaced by stand-ins).</summary>
     private string Substituted()
     {
-        var properties = stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!;
+        var properties = stack.RetrainingMachine.Resource["Properties"]!;
         var text = CloudFormation.Resolve(properties["DefinitionString"]);
         foreach (var (name, value) in properties["DefinitionSubstitutions"]!.AsObject())
             text = text.Replace("${" + name + "}", CloudFormation.Resolve(value), StringComparison.Ordinal);
@@ -29,7 +29,7 @@ public sealed class DefinitionTests(DefaultStack stack)
     [Fact]
     public void Stack_passes_exactly_the_placeholders_the_definition_uses()
     {
-        var passed = stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!["DefinitionSubstitutions"]!.AsObject()
+        var passed = stack.RetrainingMachine.Resource["Properties"]!["DefinitionSubstitutions"]!.AsObject()
             .Select(p => p.Key).ToHashSet();
         Assert.Equal(DefinitionTemplate.Placeholders(stack.Definition).Order(), passed.Order());
     }
@@ -59,8 +59,11 @@ public sealed class DefinitionTests(DefaultStack stack)
     }
 
     [Fact]
-    public void Every_integration_in_the_definition_has_an_iam_mapping() =>
+    public void Every_integration_in_the_definition_has_an_iam_mapping()
+    {
         Assert.Empty(IntegrationPermissions.Unmapped(stack.Definition));
+        Assert.Empty(IntegrationPermissions.Unmapped(File.ReadAllText(SynthesizedStack.RepositoryFile("statemachines/failure-notifier.asl.json"))));
+    }
 
     [Fact]
     public void An_integration_without_an_iam_mapping_is_reported_with_its_state()

@@ -33,9 +33,9 @@ public sealed class OptionalFeatureTests(FullFeaturedStack stack)
     [Fact]
     public void Names_follow_the_prefix()
     {
-        Assert.Equal("retail-retraining", (string?)stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!["StateMachineName"]);
+        Assert.Equal("retail-retraining", (string?)stack.RetrainingMachine.Resource["Properties"]!["StateMachineName"]);
         Assert.Equal("retail-weekly-sales-5e1d2c3b", CloudFormation.Resolve(stack.Single("AWS::SageMaker::ModelPackageGroup").Resource["Properties"]!["ModelPackageGroupName"]));
         Assert.Equal("retail-weekly-sales", CloudFormation.Resolve(
-            stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!["DefinitionSubstitutions"]!["EndpointName"]));
+            stack.RetrainingMachine.Resource["Properties"]!["DefinitionSubstitutions"]!["EndpointName"]));
     }
 }

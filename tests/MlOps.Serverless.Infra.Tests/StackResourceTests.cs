@@ -8,8 +8,8 @@ public sealed class StackResourceTests(DefaultStack stack)
 {
     [Theory]
     [InlineData("AWS::S3::Bucket", 4)]
-    [InlineData("AWS::Lambda::Function", 4)]
-    [InlineData("AWS::StepFunctions::StateMachine", 1)]
+    [InlineData("AWS::Lambda::Function", 5)] // four retraining stages and the failure notifier's
+    [InlineData("AWS::StepFunctions::StateMachine", 2)] // retraining and failure notifier
     [InlineData("AWS::Events::Rule", 3)] // schedule, upload, run failed
     [InlineData("AWS::SQS::Queue", 2)]
     [InlineData("AWS::Glue::Database", 1)]
@@ -18,8 +18,8 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::SageMaker::ModelPackageGroup", 1)]
     [InlineData("AWS::SNS::Topic", 1)]
     [InlineData("AWS::SNS::Subscription", 0)]
-    // 4 function throttles, MLflow deferrals, 2 undelivered trigger events (failed, aborted and timed-out runs are announced by the failure rule).
-    [InlineData("AWS::CloudWatch::Alarm", 7)]
+    // 5 function throttles, MLflow deferrals, 2 undelivered trigger events (failed, aborted and timed-out runs are announced by the failure notifier).
+    [InlineData("AWS::CloudWatch::Alarm", 8)]
     [InlineData("AWS::Logs::MetricFilter", 1)]
     [InlineData("AWS::KMS::Key", 2)]
     [InlineData("AWS::SageMaker::Endpoint", 0)]
@@ -98,7 +98,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     public void Every_function_log_group_has_a_retention()
     {
         var groups = stack.Resources("AWS::Logs::LogGroup").ToList();
-        Assert.Equal(5, groups.Count); // four functions and the state machine
+        Assert.Equal(7, groups.Count); // five functions and the two state machines
         Assert.All(groups, g => Assert.Equal(30, (int?)g.Resource["Properties"]!["RetentionInDays"]));
     }
 
@@ -171,7 +171,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [Fact]
     public void State_machine_is_standard_traced_and_logs_everything_to_its_log_group()
     {
-        var properties = stack.Single("AWS::StepFunctions::StateMachine").Resource["Properties"]!;
+        var properties = stack.RetrainingMachine.Resource["Properties"]!;
         Assert.Equal("STANDARD", (string?)properties["StateMachineType"]);
         Assert.True((bool?)properties["TracingConfiguration"]!["Enabled"]);
         var logging = properties["LoggingConfiguration"]!;
@@ -190,7 +190,7 @@ public sealed class StackResourceTests(DefaultStack stack)
         // Failed, timed-out and aborted executions are announced by the failure notification rule, not by alarms.
         Assert.DoesNotContain("AWS/States/ExecutionsAborted", metrics);
         Assert.DoesNotContain("AWS/States/ExecutionsTimedOut", metrics);
-        Assert.Equal(4, metrics.Count(m => m == "AWS/Lambda/Throttles"));
+        Assert.Equal(5, metrics.Count(m => m == "AWS/Lambda/Throttles"));
         Assert.Contains($"{Monitoring.MetricNamespace}/{Monitoring.MlflowDeferralsMetric}", metrics);
         Assert.Equal(2, metrics.Count(m => m == "AWS/SQS/ApproximateNumberOfMessagesVisible"));
     }
@@ -199,12 +199,12 @@ public sealed class StackResourceTests(DefaultStack stack)
     public void A_failed_run_alerts_once_through_its_failure_notification_not_through_an_alarm_too()
     {
         var metrics = stack.Resources("AWS::CloudWatch::Alarm").Select(a => (string?)a.Resource["Properties"]!["MetricName"]).ToList();
-        // The failure notification rule publishes the error and cause; a stage error ends as such a failure.
+        // The failure notification rule starts the notifier, which publishes the failed state, error and message; a stage
+        // error ends as such a failure.
         Assert.DoesNotContain("ExecutionsFailed", metrics);
         Assert.DoesNotContain("Errors", metrics);
-        var topic = stack.Single("AWS::SNS::Topic").LogicalId;
         var rule = stack.Resources("AWS::Events::Rule").Single(r => ((string?)r.Resource["Properties"]!["Name"])?.EndsWith("-run-failed", StringComparison.Ordinal) == true);
-        Assert.Equal(topic, CloudFormation.Resolve(rule.Resource["Properties"]!["Targets"]![0]!["Arn"]));
+        Assert.Equal(stack.FailureNotifierMachine.LogicalId, CloudFormation.Resolve(rule.Resource["Properties"]!["Targets"]![0]!["Arn"]));
     }
 
     [Fact]

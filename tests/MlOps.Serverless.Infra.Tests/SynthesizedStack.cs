@@ -48,6 +48,14 @@ public abstract class SynthesizedStack : IDisposable
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Named like LINQ's Single: the one resource of the type")]
     public (string LogicalId, JsonObject Resource) Single(string type) => Resources(type).Single();
 
+    /// <summary>The retraining state machine (Standard); the failure notifier is the Express one.</summary>
+    public (string LogicalId, JsonObject Resource) RetrainingMachine => StateMachine("STANDARD");
+
+    public (string LogicalId, JsonObject Resource) FailureNotifierMachine => StateMachine("EXPRESS");
+
+    private (string LogicalId, JsonObject Resource) StateMachine(string type) =>
+        Resources("AWS::StepFunctions::StateMachine").Single(r => (string?)r.Resource["Properties"]!["StateMachineType"] == type);
+
     public static string RepositoryFile(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -11,7 +11,7 @@ public sealed class TriggerTests(DefaultStack stack)
     private const string Batch = "2026-11-27";
 
     private (string Id, JsonObject Properties) Rule(bool scheduled) => stack.Resources("AWS::Events::Rule")
-        .Where(r => r.Resource["Properties"]!["Targets"]!.AsArray().Any(t => t!["RoleArn"] is not null)) // the rules that start executions
+        .Where(r => r.Resource["Properties"]!["Targets"]!.AsArray().Any(t => CloudFormation.Resolve(t!["Arn"]) == stack.RetrainingMachine.LogicalId)) // the rules that start runs
         .Where(r => (r.Resource["Properties"]!["ScheduleExpression"] is not null) == scheduled)
         .Select(r => (r.LogicalId, r.Resource["Properties"]!.AsObject()))
         .Single();
@@ -55,7 +55,7 @@ public sealed class TriggerTests(DefaultStack stack)
     [InlineData(false)]
     public void Both_rules_start_the_state_machine_with_the_event_itself_retries_and_a_dead_letter_queue(bool scheduled)
     {
-        var machine = stack.Single("AWS::StepFunctions::StateMachine").LogicalId;
+        var machine = stack.RetrainingMachine.LogicalId;
         var target = Assert.Single(Rule(scheduled).Properties["Targets"]!.AsArray())!;
         Assert.Equal(machine, CloudFormation.Resolve(target["Arn"]));
         Assert.Null(target["Input"]);

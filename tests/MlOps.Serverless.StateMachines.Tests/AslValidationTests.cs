@@ -7,11 +7,14 @@ namespace MlOps.Serverless.StateMachines.Tests;
 public sealed class AslValidationTests
 {
     [Fact]
-    public void Definition_with_its_placeholders_filled_is_valid_according_to_asl_validator()
+    public void Definition_with_its_placeholders_filled_is_valid_according_to_asl_validator() =>
+        AssertValid("retraining.asl.json", TestDefinition.Substituted());
+
+    private static void AssertValid(string fileName, string definition)
     {
         using var folder = new TempFolder("mlops-asl-");
-        var file = Path.Combine(folder.Path, "retraining.asl.json");
-        File.WriteAllText(file, TestDefinition.Substituted());
+        var file = Path.Combine(folder.Path, fileName);
+        File.WriteAllText(file, definition);
         var node = NodeEnvironment.Discover();
         var validator = Path.Combine(node.ModulesDirectory, "asl-validator", "dist", "bin", "asl-validator.js");
         var process = Process.Start(new ProcessStartInfo(node.NodeExecutable, [validator, "--json-path", file])
@@ -22,6 +25,15 @@ public sealed class AslValidationTests
         Assert.True(process.ExitCode == 0, output);
         Assert.Contains("valid", output, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public void Failure_notifier_definition_with_its_placeholders_filled_is_valid_according_to_asl_validator() =>
+        AssertValid(FailureNotification.DefinitionFileName, DefinitionTemplate.Substitute(WorkflowDefinition.LoadTemplate(FailureNotification.DefinitionFileName),
+            new Dictionary<string, string>
+            {
+                ["FailureNotifierFunctionArn"] = "arn:aws:lambda:us-east-1:123456789012:function:mlops-FailureNotifier",
+                ["NotificationTopicArn"] = "arn:aws:sns:us-east-1:123456789012:mlops-notifications",
+            }));
 
     [Fact]
     public void Every_deployment_specific_value_is_a_placeholder()

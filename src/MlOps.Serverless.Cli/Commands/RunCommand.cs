@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Costs;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Local.Reporting;
 using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;

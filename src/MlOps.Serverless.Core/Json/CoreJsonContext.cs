@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Runs;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Storage;
 
 namespace MlOps.Serverless.Core.Json;
@@ -17,4 +18,6 @@ namespace MlOps.Serverless.Core.Json;
 [JsonSerializable(typeof(StoredObject))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(PrepareRunInput))]
+[JsonSerializable(typeof(FailureNotifierInput))]
+[JsonSerializable(typeof(FailureNotice))]
 public sealed partial class CoreJsonContext : JsonSerializerContext;

@@ -15,5 +15,11 @@ public sealed record StageSpec(string Id, string ClassName, int MemoryMb, int Ti
     public static StageSpec DataQualityVerdict { get; } = new("DataQualityVerdict", "DataQualityVerdictFunction", 512, 120, "DataQualityVerdictFunctionArn");
     public static StageSpec MlflowLogger { get; } = new("MlflowLogger", "MlflowLoggingFunction", 512, 300, "MlflowLoggerFunctionArn");
     public static StageSpec EvaluationGate { get; } = new("EvaluationGate", "EvaluationGateFunction", 512, 120, "EvaluationGateFunctionArn");
-    public static IReadOnlyList<StageSpec> All { get; } = [PrepareRun, DataQualityVerdict, MlflowLogger, EvaluationGate];
+    public static StageSpec FailureNotifier { get; } = new("FailureNotifier", "FailureNotifierFunction", 256, 30, "FailureNotifierFunctionArn");
+
+    /// <summary>The stages the retraining state machine invokes.</summary>
+    public static IReadOnlyList<StageSpec> Retraining { get; } = [PrepareRun, DataQualityVerdict, MlflowLogger, EvaluationGate];
+
+    /// <summary>Every stage: the retraining ones and the failure notifier's (its own state machine invokes it).</summary>
+    public static IReadOnlyList<StageSpec> All { get; } = [.. Retraining, FailureNotifier];
 }

@@ -5,8 +5,10 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Core.Runs;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data;
 using MlOps.Serverless.Local.Run;
+using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Training.Json;
 

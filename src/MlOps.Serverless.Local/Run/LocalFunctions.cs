@@ -22,6 +22,7 @@ public static class LocalFunctions
             [StageSpec.DataQualityVerdict.Id] = new DataQualityVerdictFunction(store, new StructuredLog(nameof(DataQualityVerdictFunction), logs)).Handle,
             [StageSpec.MlflowLogger.Id] = new MlflowLoggingFunction(mlflow, store, new StructuredLog(nameof(MlflowLoggingFunction), logs)).Handle,
             [StageSpec.EvaluationGate.Id] = new EvaluationGateFunction(store, new StructuredLog(nameof(EvaluationGateFunction), logs)).Handle,
+            [StageSpec.FailureNotifier.Id] = new FailureNotifierFunction(new StructuredLog(nameof(FailureNotifierFunction), logs)).Handle,
         };
     }
 }

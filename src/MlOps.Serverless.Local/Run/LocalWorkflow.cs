@@ -102,7 +102,8 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         var mlflowOptions = await MlflowConnection.ResolveAsync(mlflowTrackingUri, Environment.GetEnvironmentVariable, cancellationToken: cancellationToken);
         using var mlflow = mlflowOptions is null ? null : new MlflowClient(mlflowOptions);
         await using var logs = new StreamWriter(Path.Combine(runFolder, "logs.jsonl"), append: redriveCount > 0) { AutoFlush = true };
-        var lambda = new LambdaAdapter(LocalFunctions.Create(store, mlflow, logs));
+        var functions = LocalFunctions.Create(store, mlflow, logs);
+        var lambda = new LambdaAdapter(functions);
         using var athena = new LocalAthenaAdapter(layout.S3Root, LocalLayout.RawBucket, LocalLayout.WorkBucket);
         var sageMaker = new SageMakerAdapter(store, layout.SageMakerState, new LocalAwsIdentity(LocalLayout.Region, LocalLayout.Account),
             new StructuredLog("LocalSageMaker", logs));
@@ -121,7 +122,8 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         }, cancellationToken);
         // A stopped (ABORTED) run still keeps its history, its notification and its report.
         await history.FlushAsync(CancellationToken.None);
-        if (!execution.Succeeded) await NotifyFailureAsync(sns, request, execution, CancellationToken.None);
+        if (!execution.Succeeded)
+            await NotifyFailureAsync(new LambdaAdapter(functions), sns, request, execution, new StructuredLog("LocalFailureNotifier", logs), CancellationToken.None);
 
         var cost = CostEstimate.From(execution, lambda.Invocations);
         var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost, mlflowTrackingUri);
@@ -130,13 +132,54 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
     }
 
     /// <summary>
-    /// The failure notification, as the deployed EventBridge rule on the execution's status publishes it, but with the
-    /// plain line in place of the raw cause: locally the failed state and the message inside the cause are known
-    /// (docs/failure-model.md says what the deployed message carries).
+    /// The failure notification, as deployed: the status-change event EventBridge sends for the execution starts the
+    /// failure notifier's definition, which reads the run's history (the GetExecutionHistory stand-in answers from
+    /// this execution), composes the plain line and publishes it on the local topic.
     /// </summary>
-    private static Task<string> NotifyFailureAsync(SnsAdapter sns, ExecutionRequest request, ExecutionResult execution, CancellationToken cancellationToken) =>
-        sns.PublishAsync(LocalDefinition.Values("")["NotificationTopicArn"], FailureNotification.Subject,
-            $"Run {request.ExecutionName} ended {execution.Status}: {RunFailure.From(execution)?.Line ?? $"{execution.Error}: {execution.Cause}"}", cancellationToken);
+    private async Task NotifyFailureAsync(LambdaAdapter lambda, SnsAdapter sns, ExecutionRequest run, ExecutionResult execution, StructuredLog log,
+        CancellationToken cancellationToken)
+    {
+        var history = new ExecutionHistoryAdapter();
+        history.Record(run.ExecutionArn, execution, run.Definition);
+        var notifier = new ExecutionRequest(LocalDefinition.BuildFailureNotifier(), StatusChangeEvent(run, execution), $"{run.ExecutionName}-failed",
+            StateMachineName: LocalDefinition.FailureNotifierName, Region: run.Region, Account: run.Account, RetryIntervalOverridesMs: RetryIntervalOverridesMs);
+        var result = await runner.RunAsync(notifier, new LocalTaskDispatcher([history, lambda, sns]), cancellationToken: cancellationToken);
+        if (!result.Succeeded)
+            log.Error("failure notifier failed", ("error", result.Error), ("cause", result.Cause));
+    }
+
+    /// <summary>EventBridge's "Step Functions Execution Status Change" event for a finished execution.</summary>
+    public static JsonObject StatusChangeEvent(ExecutionRequest run, ExecutionResult execution)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var detail = new JsonObject
+        {
+            ["executionArn"] = run.ExecutionArn,
+            ["stateMachineArn"] = run.StateMachineArn,
+            ["name"] = run.ExecutionName,
+            ["status"] = execution.Status,
+            ["stopDate"] = now.ToUnixTimeMilliseconds(),
+            ["redriveCount"] = run.RedriveCount,
+        };
+        // A local stop carries the interpreter's placeholder error and cause, not a caller's (StopExecution's own are optional).
+        if (execution.Status != "ABORTED")
+        {
+            if (execution.Error is not null) detail["error"] = execution.Error;
+            if (execution.Cause is not null) detail["cause"] = execution.Cause;
+        }
+        return new JsonObject
+        {
+            ["version"] = "0",
+            ["id"] = Guid.NewGuid().ToString(),
+            ["detail-type"] = "Step Functions Execution Status Change",
+            ["source"] = "aws.states",
+            ["account"] = run.Account,
+            ["time"] = now.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+            ["region"] = run.Region,
+            ["resources"] = new JsonArray(run.ExecutionArn),
+            ["detail"] = detail,
+        };
+    }
 
     /// <summary>
     /// Each data source registers in MLflow under its model package group's name (unless the overrides name a

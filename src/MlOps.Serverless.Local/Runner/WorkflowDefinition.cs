@@ -8,4 +8,7 @@ public static class WorkflowDefinition
     public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "statemachines", FileName);
 
     public static string LoadTemplate() => File.ReadAllText(Path);
+
+    /// <summary>Another definition of the folder, e.g. the failure notifier's.</summary>
+    public static string LoadTemplate(string fileName) => File.ReadAllText(System.IO.Path.Combine(AppContext.BaseDirectory, "statemachines", fileName));
 }

@@ -25,6 +25,14 @@ public static class BotocoreModels
     /// <summary>The newest model of <paramref name="service"/> (botocore's folder name: sagemaker, athena, sns, lambda, s3).</summary>
     public static ServiceModel Load(string service) => Cache.GetOrAdd(service, s => LoadFrom(DataDirectory, s));
 
+    /// <summary>
+    /// The model as Step Functions' <c>aws-sdk</c> integrations speak it: every member name starts with a capital
+    /// (<c>executionArn</c> is <c>ExecutionArn</c> in Parameters and in the result). Models already in PascalCase
+    /// (SageMaker, Athena, S3) are unchanged.
+    /// </summary>
+    public static ServiceModel LoadForSdkIntegration(string service) =>
+        Cache.GetOrAdd(service + "#aws-sdk", _ => Load(service).WithCapitalizedMembers());
+
     public static ServiceModel LoadFrom(string dataDirectory, string service)
     {
         var serviceDirectory = Path.Combine(dataDirectory, service);
@@ -100,6 +108,23 @@ public sealed class ServiceModel(string service, string file, JsonObject documen
     public string? InputShape(string operation) => (string?)Operation(operation)["input"]?["shape"];
 
     public string? OutputShape(string operation) => (string?)Operation(operation)["output"]?["shape"];
+
+    /// <summary>A copy whose structure members (and required lists) start with a capital letter.</summary>
+    public ServiceModel WithCapitalizedMembers()
+    {
+        var copy = (JsonObject)document.DeepClone();
+        foreach (var (_, node) in (JsonObject)copy["shapes"]!)
+        {
+            if (node is not JsonObject shape || (string?)shape["type"] != "structure") continue;
+            if (shape["members"] is JsonObject members)
+                shape["members"] = new JsonObject(members.Select(m => KeyValuePair.Create(Capitalize(m.Key), m.Value?.DeepClone())));
+            if (shape["required"] is JsonArray required)
+                shape["required"] = new JsonArray(required.Select(r => (JsonNode?)JsonValue.Create(Capitalize((string)r!))).ToArray());
+        }
+        return new ServiceModel(Service, File, copy);
+    }
+
+    private static string Capitalize(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name[1..];
 
     public JsonObject Shape(string name) => Shapes[name] as JsonObject ?? throw new ServiceModelMissing($"{Service}: shape {name} is not in {File}.");
 

@@ -28,7 +28,7 @@ public static partial class ResultPaths
         foreach (var (name, state) in states)
         {
             if ((string?)state["Type"] != "Task" || ServiceIntegration.Resolve((string?)state["Resource"] ?? "") is not { } integration) continue;
-            var model = BotocoreModels.Load(integration.Service);
+            var model = integration.Model;
             if (model.OutputShape(integration.AnswerOperation) is not { } output) continue;
             var resultPath = state.ContainsKey("ResultPath") ? (string?)state["ResultPath"] : "$";
             if (state["ResultSelector"] is JsonObject selector)

@@ -10,11 +10,12 @@ namespace MlOps.Serverless.Local.ServiceModels;
 /// report <c>{Service}.{ErrorName}</c> with the Exception suffix
 /// (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
 /// </summary>
-/// <param name="Service">botocore's folder name: sagemaker, athena, sns, lambda, s3.</param>
+/// <param name="Service">botocore's folder name: sagemaker, athena, sns, lambda, s3, stepfunctions.</param>
 /// <param name="Operation">The API operation, e.g. CreateTrainingJob.</param>
 /// <param name="AnswerOperation">The operation whose output shape the Task result has (for .sync: the Describe*/Get* call).</param>
 /// <param name="InvalidRequestError">The Error name of a request the model refuses.</param>
-public sealed record ServiceIntegration(string Service, string Operation, string AnswerOperation, string InvalidRequestError)
+/// <param name="SdkIntegration">An <c>aws-sdk</c> integration: member names start with a capital (<see cref="BotocoreModels.LoadForSdkIntegration"/>).</param>
+public sealed record ServiceIntegration(string Service, string Operation, string AnswerOperation, string InvalidRequestError, bool SdkIntegration = false)
 {
     private const string Optimized = "arn:aws:states:::";
     private const string Sdk = "arn:aws:states:::aws-sdk:";
@@ -29,9 +30,16 @@ public sealed record ServiceIntegration(string Service, string Operation, string
         ["sns"] = ("SNS.InvalidParameterException", "Sns.InvalidParameterException"),
         ["lambda"] = ("Lambda.InvalidParameterValueException", "Lambda.InvalidParameterValueException"),
         ["s3"] = ("S3.AmazonS3Exception", "S3.S3Exception"),
+        ["sfn"] = ("Sfn.ValidationException", "Sfn.ValidationException"),
     };
 
-    /// <summary>The integration a Resource names, or null for one outside the five services the stand-ins play.</summary>
+    /// <summary>Where an ARN's service name and botocore's folder differ.</summary>
+    private static readonly Dictionary<string, string> ModelFolder = new(StringComparer.Ordinal) { ["sfn"] = "stepfunctions" };
+
+    /// <summary>The operation's model, with member names as this integration spells them.</summary>
+    public ServiceModel Model => SdkIntegration ? BotocoreModels.LoadForSdkIntegration(Service) : BotocoreModels.Load(Service);
+
+    /// <summary>The integration a Resource names, or null for one outside the services the stand-ins play.</summary>
     public static ServiceIntegration? Resolve(string resource)
     {
         bool sdk;
@@ -41,12 +49,12 @@ public sealed record ServiceIntegration(string Service, string Operation, string
         else return null;
         var parts = rest.Split(':');
         if (parts.Length != 2 || !InvalidRequest.TryGetValue(parts[0], out var errors)) return null;
-        var service = parts[0];
+        var service = ModelFolder.GetValueOrDefault(parts[0], parts[0]);
         var action = parts[1];
         if (action.Contains('.')) action = action[..action.IndexOf('.')]; // .sync, .sync:2, .waitForTaskToken
         var operation = char.ToUpperInvariant(action[0]) + action[1..];
         var answer = parts[1].Contains(".sync", StringComparison.Ordinal) ? SyncAnswer(service, operation) : operation;
-        return new ServiceIntegration(service, operation, answer, sdk ? errors.Sdk : errors.Optimized);
+        return new ServiceIntegration(service, operation, answer, sdk ? errors.Sdk : errors.Optimized, sdk);
     }
 
     /// <summary>A .sync integration answers with the finished job's Describe*/Get* output.</summary>
@@ -60,7 +68,7 @@ public sealed record ServiceIntegration(string Service, string Operation, string
     /// <summary>Refuses a request AWS would refuse: <see cref="TaskFailure"/> with the integration's error name and every broken rule.</summary>
     public void CheckRequest(string stateName, JsonNode? request)
     {
-        var model = BotocoreModels.Load(Service);
+        var model = Model;
         if (!model.HasOperation(Operation))
             throw new TaskFailure(InvalidRequestError, $"State {stateName}: {Service} has no operation {Operation} in AWS's API model.");
         var problems = model.InputShape(Operation) is { } input
@@ -78,14 +86,14 @@ public sealed record ServiceIntegration(string Service, string Operation, string
     /// <summary>The answer shaped by the output model: members the model does not have are left out.</summary>
     public JsonNode? ShapeAnswer(JsonNode? answer)
     {
-        var model = BotocoreModels.Load(Service);
+        var model = Model;
         return answer is not null && model.OutputShape(AnswerOperation) is { } output ? new ShapeValidator(model).Prune(output, answer) : answer;
     }
 
     /// <summary>The members, types and enums an answer must have; a local stand-in that strays from them is a bug.</summary>
     public IReadOnlyList<ModelViolation> CheckAnswer(JsonNode? answer)
     {
-        var model = BotocoreModels.Load(Service);
+        var model = Model;
         return model.OutputShape(AnswerOperation) is { } output
             ? new ShapeValidator(model).Validate(output, answer ?? new JsonObject(), constraints: false)
             : [];

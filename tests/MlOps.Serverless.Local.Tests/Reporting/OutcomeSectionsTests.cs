@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Local.Reporting;
 using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
@@ -61,26 +62,27 @@ public sealed class OutcomeSectionsTests
         Assert.Throws<UnreadableForecastData>(() => SalesForecast.Parse("1,1,2012-11-02,12x,90,0", "f line 3"));
     }
 
-    [Theory]
-    [InlineData("""{"errorMessage":"value \u0027abc\u0027 is bad","errorType":"InvalidRunRequest","stackTrace":[]}""", "value 'abc' is bad")]
-    [InlineData("""{"QueryExecution":{"Status":{"State":"FAILED","StateChangeReason":"Quality (quality.sql) failed:\nline 2"}}}""", "Quality (quality.sql) failed: line 2")]
-    [InlineData("""{"TrainingJobStatus":"Failed","FailureReason":"AlgorithmError: bad input"}""", "AlgorithmError: bad input")]
-    [InlineData("plain text", "plain text")]
-    [InlineData(null, "no cause given")]
-    public void A_cause_is_shown_as_the_one_line_message_inside_it(string? cause, string message)
-    {
-        Assert.Equal(message, RunFailure.PlainMessage(cause));
-    }
-
     [Fact]
-    public void The_failed_state_is_where_the_error_arose_not_the_parallel_holding_it()
+    public void A_local_failure_in_a_Parallel_branch_names_the_branch_state_as_the_deployed_notifier_does()
     {
         var t = DateTimeOffset.UnixEpoch;
-        ExecutionEvent Failed(string state) => new("StateFailed", t, state, "Task", null, null, "States.TaskFailed", "c", null);
+        ExecutionEvent State(string type, string state, string stateType, string? error = null) => new(type, t, state, stateType, null, null, error, error is null ? null : "c", null);
         var execution = new ExecutionResult("FAILED", null, "States.TaskFailed", "{\"errorMessage\":\"boom\"}",
-            [Failed("SplitTrain"), Failed("SplitData")]);
+        [
+            new ExecutionEvent("ExecutionStarted", t, null, null, null, null, null, null, null),
+            State("StateEntered", "SplitData", "Parallel"), State("StateEntered", "SplitTest", "Task"), State("StateEntered", "SplitTrain", "Task"),
+            State("StateExited", "SplitTest", "Task"),
+            State("StateFailed", "SplitTrain", "Task", "States.TaskFailed"), State("StateRetried", "SplitTrain", "Task"),
+            State("StateEntered", "SplitTrain", "Task"), State("StateFailed", "SplitTrain", "Task", "States.TaskFailed"),
+            State("StateFailed", "SplitData", "Parallel", "States.TaskFailed"),
+            new ExecutionEvent("ExecutionFailed", t, null, null, null, null, "States.TaskFailed", "{\"errorMessage\":\"boom\"}", null),
+        ]);
 
         Assert.Equal("Failed at SplitTrain: States.TaskFailed: boom", RunFailure.From(execution)!.Line);
         Assert.Equal("boom", (string?)RunFailure.From(execution)!.ToJson()["cause"]!["errorMessage"]);
+        // AWS enters a retried state once: its attempts are TaskFailed events of the one entry.
+        var events = ExecutionHistory.ToSdkEvents(execution);
+        Assert.Single(events, e => (string?)e!["Type"] == "TaskStateEntered" && (string?)e["StateEnteredEventDetails"]!["Name"] == "SplitTrain");
+        Assert.Equal(2, events.Count(e => (string?)e!["Type"] == "TaskFailed"));
     }
 }

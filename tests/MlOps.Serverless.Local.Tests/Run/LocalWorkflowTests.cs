@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Adapters;
@@ -72,6 +73,9 @@ public sealed class LocalWorkflowTests : IDisposable
         // The trial that reported progress finished; the stop came before most of the 30 started.
         Assert.InRange(tuning["TrainingJobSummaries"]!.AsArray().Count, 1, 3);
         Assert.True(File.Exists(RunFile(result, "summary.json")));
+        // No state failed, and the notification says so.
+        var notice = File.ReadLines(RunFile(result, "notifications.jsonl")).Select(l => JsonNode.Parse(l)!).Single(n => (string?)n["Subject"] == "Retraining run failed");
+        Assert.Equal("Run e2e-stopped ended ABORTED: Stopped at TuneHyperparameters: no state failed; the execution was stopped", (string?)notice["Message"]);
     }
 
     [Fact]
@@ -290,7 +294,10 @@ public sealed class LocalWorkflowTests : IDisposable
         Assert.Equal("States.TaskFailed", result.Execution.Error);
         Assert.Equal(1, fault!.Calls);
         Assert.Equal("BuildFeatures", result.Execution.StatesEntered[^1]); // the execution ends at the state that failed
-        Assert.Contains("ended FAILED: Failed at BuildFeatures: States.TaskFailed: injected", File.ReadAllText(RunFile(result, "notifications.jsonl")));
+        // The failure notifier's definition ran on this run's history and published exactly the plain line.
+        var notice = File.ReadLines(RunFile(result, "notifications.jsonl")).Select(l => JsonNode.Parse(l)!).Single(n => (string?)n["Subject"] == "Retraining run failed");
+        Assert.Equal("Run e2e-athena-fails ended FAILED: Failed at BuildFeatures: States.TaskFailed: injected", (string?)notice["Message"]);
+        Assert.Contains("\"stage\":\"FailureNotifierFunction\"", File.ReadAllText(RunFile(result, "logs.jsonl")));
         // In plain words wherever a person reads it; summary.json keeps the parts and the cause as JSON.
         Assert.Equal("Failed at BuildFeatures: States.TaskFailed: injected", RunFailure.From(result.Execution)!.Line);
         Assert.Contains("- Failed at BuildFeatures: States.TaskFailed: injected", File.ReadAllText(Path.Combine(result.RunFolder, "report.md")));

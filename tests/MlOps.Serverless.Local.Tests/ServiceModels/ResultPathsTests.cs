@@ -40,6 +40,15 @@ public sealed class ResultPathsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_failure_notifier_reads_Events_as_the_aws_sdk_integration_spells_it()
+    {
+        var reads = ResultPaths.Reads(JsonNode.Parse(LocalDefinition.BuildFailureNotifier())!.AsObject());
+
+        Assert.Contains(reads, r => r.State == "GetExecutionHistory" && r.Path == "$.Events" && r.Producer == "GetExecutionHistory");
+        Assert.All(reads, r => Assert.True(r.Missing is null, $"{r.State} reads {r.Path} from {r.Producer}'s result, which has no {r.Missing}"));
+    }
+
+    [Fact]
     public void Optional_output_members_are_read_only_where_guaranteed_or_checked_for_presence()
     {
         var definition = Definition();

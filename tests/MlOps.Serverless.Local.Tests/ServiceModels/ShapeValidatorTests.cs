@@ -176,8 +176,22 @@ public sealed class ShapeValidatorTests
     [InlineData("arn:aws:states:::athena:startQueryExecution.sync", "athena", "StartQueryExecution", "GetQueryExecution", "Athena.InvalidRequestException")]
     [InlineData("arn:aws:states:::sns:publish", "sns", "Publish", "Publish", "SNS.InvalidParameterException")]
     [InlineData("arn:aws:states:::lambda:invoke", "lambda", "Invoke", "Invoke", "Lambda.InvalidParameterValueException")]
+    [InlineData("arn:aws:states:::aws-sdk:sfn:getExecutionHistory", "stepfunctions", "GetExecutionHistory", "GetExecutionHistory", "Sfn.ValidationException")]
     public void Resources_resolve_to_operations_and_error_names(string resource, string service, string operation, string answer, string error) =>
-        Assert.Equal(new ServiceIntegration(service, operation, answer, error), ServiceIntegration.Resolve(resource));
+        Assert.Equal(new ServiceIntegration(service, operation, answer, error, resource.Contains(":aws-sdk:", StringComparison.Ordinal)), ServiceIntegration.Resolve(resource));
+
+    [Fact]
+    public void An_aws_sdk_integration_spells_the_models_camelCase_members_with_a_capital()
+    {
+        var model = ServiceIntegration.Resolve("arn:aws:states:::aws-sdk:sfn:getExecutionHistory")!.Model;
+        var validator = new ShapeValidator(model);
+
+        Assert.Empty(validator.Validate(model.InputShape("GetExecutionHistory")!, JsonNode.Parse("""{"ExecutionArn":"arn:aws:states:r:1:execution:m:n","MaxResults":1000}""")));
+        Assert.Contains(validator.Validate(model.InputShape("GetExecutionHistory")!, JsonNode.Parse("""{"executionArn":"a"}""")), v => v.Path == "ExecutionArn");
+        // The plain model keeps AWS's own spelling.
+        Assert.Contains(new ShapeValidator(BotocoreModels.Load("stepfunctions")).Validate("GetExecutionHistoryInput", JsonNode.Parse("""{"ExecutionArn":"a"}""")),
+            v => v.Path == "executionArn");
+    }
 
     [Fact]
     public void A_refused_request_fails_with_the_integration_error_and_names_the_member()
