@@ -1,8 +1,8 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
-using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Local.Run;

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Logging;
-using MlOps.Serverless.Functions;
 using MlOps.Serverless.Core.StateMachines;
+using MlOps.Serverless.Functions;
 using MlOps.Serverless.Local.Adapters;
-using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.Run;
+using MlOps.Serverless.Local.Runner;
 
 namespace MlOps.Serverless.Local.Tests.Run;
 
