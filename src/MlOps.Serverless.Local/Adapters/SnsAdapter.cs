@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace MlOps.Serverless.Local.Adapters;
@@ -5,6 +7,9 @@ namespace MlOps.Serverless.Local.Adapters;
 /// <summary><c>arn:aws:states:::sns:publish</c> locally: each message is appended to a JSON-lines file and shown.</summary>
 public sealed class SnsAdapter(string notificationsFile, Action<string, string>? show = null) : ILocalServiceAdapter
 {
+    // People read this file: quotes, apostrophes and angle brackets stay as written (JSON-lines stays valid).
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public bool CanHandle(string resource) => resource == "arn:aws:states:::sns:publish";
 
     public async Task<JsonNode?> InvokeAsync(string resource, JsonNode? input, CancellationToken cancellationToken)
@@ -24,7 +29,7 @@ public sealed class SnsAdapter(string notificationsFile, Action<string, string>?
             ["Timestamp"] = DateTimeOffset.UtcNow.ToString("O"),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(notificationsFile))!);
-        await File.AppendAllTextAsync(notificationsFile, record.ToJsonString() + Environment.NewLine, cancellationToken);
+        await File.AppendAllTextAsync(notificationsFile, record.ToJsonString(Readable) + Environment.NewLine, cancellationToken);
         show?.Invoke(subject, message);
         return id;
     }
