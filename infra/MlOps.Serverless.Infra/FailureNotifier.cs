@@ -30,14 +30,7 @@ public sealed class FailureNotifier : Construct
         var stack = Stack.Of(this);
         var definitionPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.DefinitionPath))!, FailureNotification.DefinitionFileName);
         var definition = Workflow.LoadDefinition(definitionPath);
-        // The retraining state machine's executions only (its name is the prefix's).
-        var executions = stack.FormatArn(new ArnComponents
-        {
-            Service = "states",
-            Resource = "execution",
-            ResourceName = $"{settings.Prefix}-retraining:*",
-            ArnFormat = ArnFormat.COLON_RESOURCE_NAME,
-        });
+        var executions = RetrainingExecutions(stack, settings);
         targets = targets with { ExecutionArns = [executions] };
 
         Role = new Role(this, "Role", new RoleProps
@@ -70,7 +63,26 @@ public sealed class FailureNotifier : Construct
             Logs = new LogOptions { Destination = logGroup, Level = LogLevel.ALL, IncludeExecutionData = true },
         });
 
-        Rule = new Rule(this, "RunFailed", new RuleProps
+        Rule = RunFailedRule(settings, retraining);
+        // The target's role (made by the CDK) may start this state machine and nothing else; the input is the whole event.
+        Rule.AddTarget(new SfnStateMachine(StateMachine));
+    }
+
+    /// <summary>The retraining state machine's executions only (its name is the prefix's).</summary>
+    private static string RetrainingExecutions(Stack stack, StackSettings settings)
+    {
+        return stack.FormatArn(new ArnComponents
+        {
+            Service = "states",
+            Resource = "execution",
+            ResourceName = $"{settings.Prefix}-retraining:*",
+            ArnFormat = ArnFormat.COLON_RESOURCE_NAME,
+        });
+    }
+
+    private Rule RunFailedRule(StackSettings settings, StateMachine retraining)
+    {
+        return new Rule(this, "RunFailed", new RuleProps
         {
             RuleName = $"{settings.Prefix}-run-failed",
             Description = "Starts the failure notifier for failed, timed-out and aborted retraining runs",
@@ -85,7 +97,5 @@ public sealed class FailureNotifier : Construct
                 },
             },
         });
-        // The target's role (made by the CDK) may start this state machine and nothing else; the input is the whole event.
-        Rule.AddTarget(new SfnStateMachine(StateMachine));
     }
 }

@@ -34,27 +34,34 @@ public sealed class QueryEngine : Construct
         });
 
         foreach (var table in DataCatalog.Tables)
-        {
-            var bucket = table.Bucket == BucketRole.Raw ? storage.Raw : storage.Work;
-            var location = table.LocationTemplate(bucket.BucketName);
-            var cfn = new CfnTable(this, "Table_" + table.Name, new CfnTableProps
-            {
-                CatalogId = stack.Account,
-                DatabaseName = DatabaseName,
-                TableInput = new CfnTable.TableInputProperty
-                {
-                    Name = table.Name,
-                    Description = table.Description,
-                    TableType = "EXTERNAL_TABLE",
-                    PartitionKeys = table.ProjectionKeys.Select(key => (object)new CfnTable.ColumnProperty { Name = key, Type = "string" }).ToArray(),
-                    Parameters = TableParameters(table, location),
-                    StorageDescriptor = Storage(table, bucket.BucketName),
-                },
-            });
-            cfn.AddDependency(database);
-        }
+            CreateTable(table, (table.Bucket == BucketRole.Raw ? storage.Raw : storage.Work).BucketName, stack).AddDependency(database);
         TableNames = DataCatalog.Tables.Select(t => t.Name).ToList();
 
+        CreateWorkGroup(settings, storage);
+    }
+
+    /// <summary>A Glue table over the table's S3 location, its partitions found by projection.</summary>
+    private CfnTable CreateTable(TableDefinition table, string bucketName, Stack stack)
+    {
+        var location = table.LocationTemplate(bucketName);
+        return new CfnTable(this, "Table_" + table.Name, new CfnTableProps
+        {
+            CatalogId = stack.Account,
+            DatabaseName = DatabaseName,
+            TableInput = new CfnTable.TableInputProperty
+            {
+                Name = table.Name,
+                Description = table.Description,
+                TableType = "EXTERNAL_TABLE",
+                PartitionKeys = table.ProjectionKeys.Select(key => (object)new CfnTable.ColumnProperty { Name = key, Type = "string" }).ToArray(),
+                Parameters = TableParameters(table, location),
+                StorageDescriptor = Storage(table, bucketName),
+            },
+        });
+    }
+
+    private void CreateWorkGroup(StackSettings settings, Storage storage)
+    {
         new CfnWorkGroup(this, "WorkGroup", new CfnWorkGroupProps
         {
             Name = WorkGroupName,

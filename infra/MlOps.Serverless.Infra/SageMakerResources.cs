@@ -54,37 +54,55 @@ public sealed class SageMakerResources : Construct
             Description = "SageMaker jobs of the retraining workflow: its buckets, the XGBoost image, logs and metrics",
         });
 
+        GrantRunData(ExecutionRole, storage);
+        GrantJobKey(ExecutionRole, JobKey);
+        GrantXgboostImage(ExecutionRole);
+        GrantJobLogsAndMetrics(ExecutionRole, stack);
+    }
+
+    private static void GrantRunData(Role role, Storage storage)
+    {
         // Channels (train/validation/test features) and transform output live in the work bucket; model
         // artifacts and checkpoints in the artifact bucket.
-        foreach (var statement in Storage.ReadWriteRuns(storage.Work)) ExecutionRole.AddToPolicy(statement);
-        foreach (var statement in Storage.ReadWriteRuns(storage.Artifacts)) ExecutionRole.AddToPolicy(statement);
-        ExecutionRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        foreach (var statement in Storage.ReadWriteRuns(storage.Work)) role.AddToPolicy(statement);
+        foreach (var statement in Storage.ReadWriteRuns(storage.Artifacts)) role.AddToPolicy(statement);
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["s3:GetBucketLocation"],
             Resources = [storage.Work.BucketArn, storage.Artifacts.BucketArn],
         }));
+    }
 
-        ExecutionRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+    private static void GrantJobKey(Role role, CfnKey jobKey)
+    {
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "EncryptJobOutputs",
             Actions = JobKeyActions.ToArray(),
-            Resources = [JobKey.AttrArn],
+            Resources = [jobKey.AttrArn],
         }));
+    }
 
+    private void GrantXgboostImage(Role role)
+    {
         // ecr:GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
-        ExecutionRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "EcrLogin",
             Actions = ["ecr:GetAuthorizationToken"],
             Resources = ["*"],
         }));
-        ExecutionRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "PullBuiltInXgboostImage",
             Actions = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
             Resources = [XgboostRepositoryArn(this)],
         }));
-        ExecutionRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+    }
+
+    private static void GrantJobLogsAndMetrics(Role role, Stack stack)
+    {
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "JobLogs",
             Actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
@@ -94,7 +112,7 @@ public sealed class SageMakerResources : Construct
             ],
         }));
         // cloudwatch:PutMetricData has no resource-level permissions: "*", limited to SageMaker's namespaces.
-        ExecutionRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "JobMetrics",
             Actions = ["cloudwatch:PutMetricData"],

@@ -36,54 +36,7 @@ public sealed class StageFunctions : Construct
 
         var functions = new Dictionary<StageSpec, Function>();
         foreach (var stage in StageSpec.All)
-        {
-            var environment = new Dictionary<string, string>(common);
-            if (stage == StageSpec.PrepareRun)
-            {
-                environment["CURRENT_BATCH"] = settings.CurrentBatch;
-                environment["PIPELINE_SETTINGS"] = pipelineSettings;
-                if (settings.DeployEndpoint) environment["ENDPOINT_NAME"] = settings.EndpointName;
-                environment["GUARDRAILS"] = JsonSerializer.Serialize(settings.Guardrails, CoreJsonContext.Default.CostGuardrails);
-                environment["NAME_PREFIX"] = settings.Prefix;
-            }
-            if (stage == StageSpec.MlflowLogger)
-            {
-                if (settings.MlflowTrackingUri is { } uri) environment["MLFLOW_TRACKING_URI"] = uri;
-                if (settings.MlflowCredentialsParameter is { } parameter) environment["MLFLOW_CREDENTIALS_PARAMETER"] = parameter;
-            }
-
-            var logGroup = new LogGroup(this, stage.Id + "Logs", new LogGroupProps
-            {
-                LogGroupName = $"/aws/lambda/{settings.Prefix}-{stage.Id}",
-                Retention = Retention(settings.LogRetentionDays),
-                RemovalPolicy = RemovalPolicy.DESTROY,
-            });
-            var role = new Role(this, stage.Id + "Role", new RoleProps
-            {
-                AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
-                Description = $"{stage.Id} stage function of the retraining workflow",
-            });
-            logGroup.GrantWrite(role);
-
-            functions[stage] = new Function(this, stage.Id, new FunctionProps
-            {
-                FunctionName = $"{settings.Prefix}-{stage.Id}",
-                Description = $"Retraining workflow stage {stage.Id} ({stage.ClassName})",
-                Runtime = Dotnet10,
-                Architecture = Architecture.ARM_64,
-                Handler = stage.Handler,
-                Code = code,
-                MemorySize = stage.MemoryMb,
-                Timeout = Duration.Seconds(stage.TimeoutSeconds),
-                Environment = environment,
-                LoggingFormat = LoggingFormat.JSON,
-                // Lambda passes it as AWS_LAMBDA_LOG_LEVEL; StructuredLog drops lines below it.
-                ApplicationLogLevelV2 = ApplicationLogLevel.INFO,
-                LogGroup = logGroup,
-                Tracing = Tracing.ACTIVE,
-                Role = role,
-            });
-        }
+            functions[stage] = CreateFunction(stage, settings, code, StageEnvironment(stage, settings, common, pipelineSettings));
         Functions = functions;
 
         // PrepareRun copies the fingerprinted upload versions into the run's prefix; later stages read only the copy.
@@ -92,6 +45,62 @@ public sealed class StageFunctions : Construct
         Grant(StageSpec.MlflowLogger, [.. Storage.ReadWriteRuns(storage.Work), .. ReadCurves(storage)]);
         Grant(StageSpec.EvaluationGate, Storage.ReadWriteRuns(storage.Work));
         GrantMlflow(settings);
+    }
+
+    /// <summary>The buckets every stage gets, plus the run settings for PrepareRun and the tracking server for the MLflow stage.</summary>
+    private static Dictionary<string, string> StageEnvironment(StageSpec stage, StackSettings settings, Dictionary<string, string> common, string pipelineSettings)
+    {
+        var environment = new Dictionary<string, string>(common);
+        if (stage == StageSpec.PrepareRun)
+        {
+            environment["CURRENT_BATCH"] = settings.CurrentBatch;
+            environment["PIPELINE_SETTINGS"] = pipelineSettings;
+            if (settings.DeployEndpoint) environment["ENDPOINT_NAME"] = settings.EndpointName;
+            environment["GUARDRAILS"] = JsonSerializer.Serialize(settings.Guardrails, CoreJsonContext.Default.CostGuardrails);
+            environment["NAME_PREFIX"] = settings.Prefix;
+        }
+        if (stage == StageSpec.MlflowLogger)
+        {
+            if (settings.MlflowTrackingUri is { } uri) environment["MLFLOW_TRACKING_URI"] = uri;
+            if (settings.MlflowCredentialsParameter is { } parameter) environment["MLFLOW_CREDENTIALS_PARAMETER"] = parameter;
+        }
+        return environment;
+    }
+
+    /// <summary>The stage's function with its own log group and role (the role gets only what <see cref="Grant"/> adds).</summary>
+    private Function CreateFunction(StageSpec stage, StackSettings settings, Code code, Dictionary<string, string> environment)
+    {
+        var logGroup = new LogGroup(this, stage.Id + "Logs", new LogGroupProps
+        {
+            LogGroupName = $"/aws/lambda/{settings.Prefix}-{stage.Id}",
+            Retention = Retention(settings.LogRetentionDays),
+            RemovalPolicy = RemovalPolicy.DESTROY,
+        });
+        var role = new Role(this, stage.Id + "Role", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
+            Description = $"{stage.Id} stage function of the retraining workflow",
+        });
+        logGroup.GrantWrite(role);
+
+        return new Function(this, stage.Id, new FunctionProps
+        {
+            FunctionName = $"{settings.Prefix}-{stage.Id}",
+            Description = $"Retraining workflow stage {stage.Id} ({stage.ClassName})",
+            Runtime = Dotnet10,
+            Architecture = Architecture.ARM_64,
+            Handler = stage.Handler,
+            Code = code,
+            MemorySize = stage.MemoryMb,
+            Timeout = Duration.Seconds(stage.TimeoutSeconds),
+            Environment = environment,
+            LoggingFormat = LoggingFormat.JSON,
+            // Lambda passes it as AWS_LAMBDA_LOG_LEVEL; StructuredLog drops lines below it.
+            ApplicationLogLevelV2 = ApplicationLogLevel.INFO,
+            LogGroup = logGroup,
+            Tracing = Tracing.ACTIVE,
+            Role = role,
+        });
     }
 
     public Function this[StageSpec stage] => Functions[stage];

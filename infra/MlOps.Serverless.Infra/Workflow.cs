@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.StepFunctions;
 using Constructs;
@@ -34,24 +35,7 @@ public sealed class Workflow : Construct
         });
         foreach (var statement in IntegrationPermissions.For(definition, targets, stack, settings.DeployEndpoint))
             Role.AddToPolicy(statement);
-        // The jobs' volumes and outputs are encrypted with the job key: the creating call hands it to SageMaker (a grant),
-        // and Athena (evaluation) and CreateModelPackage read what the jobs wrote.
-        Role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "ReadJobOutputs",
-            Actions = ["kms:Decrypt", "kms:DescribeKey"],
-            Resources = [targets.SageMaker.JobKey.AttrArn],
-        }));
-        Role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "HandJobKeyToSageMaker",
-            Actions = ["kms:CreateGrant"],
-            Resources = [targets.SageMaker.JobKey.AttrArn],
-            Conditions = new Dictionary<string, object>
-            {
-                ["Bool"] = new Dictionary<string, object> { ["kms:GrantIsForAWSResource"] = "true" },
-            },
-        }));
+        GrantJobKey(Role, targets.SageMaker.JobKey);
 
         LogGroup = new LogGroup(this, "Logs", new LogGroupProps
         {
@@ -73,6 +57,28 @@ public sealed class Workflow : Construct
             // credentials from SSM itself), and payloads carry S3 pointers, not data.
             Logs = new LogOptions { Destination = LogGroup, Level = LogLevel.ALL, IncludeExecutionData = true },
         });
+    }
+
+    private static void GrantJobKey(Role role, CfnKey jobKey)
+    {
+        // The jobs' volumes and outputs are encrypted with the job key: the creating call hands it to SageMaker (a grant),
+        // and Athena (evaluation) and CreateModelPackage read what the jobs wrote.
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "ReadJobOutputs",
+            Actions = ["kms:Decrypt", "kms:DescribeKey"],
+            Resources = [jobKey.AttrArn],
+        }));
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "HandJobKeyToSageMaker",
+            Actions = ["kms:CreateGrant"],
+            Resources = [jobKey.AttrArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["Bool"] = new Dictionary<string, object> { ["kms:GrantIsForAWSResource"] = "true" },
+            },
+        }));
     }
 
     /// <summary>Reads the ASL file, failing with the path when it is missing.</summary>

@@ -53,19 +53,33 @@ public static class TrainingCommands
     {
         Console.WriteLine($"XGBoost {Booster.Version}, {Environment.ProcessorCount} cores");
         using var stages = new LocalDataStages(Path.Combine(root, "s3"));
+        var run = await RunDataStagesAsync(stages, dataDirectory, overrides, cancellationToken);
+
+        var adapter = new SageMakerAdapter(stages.Store, Path.Combine(root, "state"), log: new StructuredLog("bench", TextWriter.Null));
+        var best = await TuneAsync(adapter, run, trials, parallel ?? run.Config.Tuning.MaxParallelJobs, cancellationToken);
+        var modelUri = await TransformTestFeaturesAsync(adapter, run, best["TrainingJobName"]!.GetValue<string>(), cancellationToken);
+        await EvaluateAsync(stages, run, best["TrainingJobName"]!.GetValue<string>(), modelUri, cancellationToken);
+        return 0;
+    }
+
+    private static async Task<RunRequest> RunDataStagesAsync(LocalDataStages stages, string dataDirectory, JsonObject overrides, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
         var batch = "bench-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         stages.Upload(dataDirectory, batch);
         var run = await stages.RunRequestAsync(batch, batch, overrides.Count > 0 ? overrides : null);
         await stages.RunAllAsync(run, cancellationToken: cancellationToken);
         Print("data stages (DuckDB, not training)", clock.Elapsed);
+        return run;
+    }
 
-        var adapter = new SageMakerAdapter(stages.Store, Path.Combine(root, "state"), log: new StructuredLog("bench", TextWriter.Null));
+    /// <summary>Runs the tuning job, prints its timings and every trial, and returns its best training job.</summary>
+    private static async Task<JsonNode> TuneAsync(SageMakerAdapter adapter, RunRequest run, int trials, int parallel, CancellationToken cancellationToken)
+    {
         TuningTimings? timings = null;
         adapter.Tuning.ReportTimings = t => timings = t;
-
-        clock.Restart();
-        var tuning = (await adapter.InvokeAsync("arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync", TuningRequest(run, trials, parallel ?? run.Config.Tuning.MaxParallelJobs), cancellationToken))!;
+        var clock = Stopwatch.StartNew();
+        var tuning = (await adapter.InvokeAsync("arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync", TuningRequest(run, trials, parallel), cancellationToken))!;
         var tuningTime = clock.Elapsed;
         var list = (await adapter.InvokeAsync("arn:aws:states:::aws-sdk:sagemaker:listTrainingJobsForHyperParameterTuningJob", new JsonObject
         {
@@ -75,15 +89,7 @@ public static class TrainingCommands
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train {timings!.TrainRows:N0} rows, validation {timings.ValidationRows:N0} rows, {timings.Features} features; {timings.Parallel} trial(s) at a time x {timings.ThreadsPerTrial} thread(s)"));
         Print("data load + hist quantisation (once)", timings.DataLoad);
-        foreach (var job in list)
-        {
-            var started = DateTimeOffset.Parse(job!["TrainingStartTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
-            var ended = DateTimeOffset.Parse(job["TrainingEndTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
-            var tuned = string.Join(" ", job["TunedHyperParameters"]!.AsObject().Select(p => $"{p.Key}={p.Value}"));
-            var objective = job["FinalHyperParameterTuningJobObjectiveMetric"];
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {job["TrainingJobName"]}  {(ended - started).TotalMilliseconds,7:0} ms  {objective?["MetricName"]} {objective?["Value"]?.GetValue<double>(),9:0.0000}  {tuned}"));
-        }
+        foreach (var job in list) PrintTrial(job!);
         Print($"tuning total ({trials} trials, incl. load)", tuningTime);
         // CPU time well under cores × wall time means other processes shared the cores during the run.
         using (var self = Process.GetCurrentProcess())
@@ -92,10 +98,25 @@ public static class TrainingCommands
         var best = tuning["BestTrainingJob"]!;
         var bestObjective = best["FinalHyperParameterTuningJobObjectiveMetric"]!;
         Console.WriteLine($"best: {best["TrainingJobName"]} {bestObjective["MetricName"]} {bestObjective["Value"]}");
+        return best;
+    }
 
-        clock.Restart();
+    private static void PrintTrial(JsonNode job)
+    {
+        var started = DateTimeOffset.Parse(job["TrainingStartTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        var ended = DateTimeOffset.Parse(job["TrainingEndTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        var tuned = string.Join(" ", job["TunedHyperParameters"]!.AsObject().Select(p => $"{p.Key}={p.Value}"));
+        var objective = job["FinalHyperParameterTuningJobObjectiveMetric"];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {job["TrainingJobName"]}  {(ended - started).TotalMilliseconds,7:0} ms  {objective?["MetricName"]} {objective?["Value"]?.GetValue<double>(),9:0.0000}  {tuned}"));
+    }
+
+    /// <summary>Creates a model from the best job's artifact and batch-transforms the test features with it; returns the artifact's URI.</summary>
+    private static async Task<string> TransformTestFeaturesAsync(SageMakerAdapter adapter, RunRequest run, string bestJobName, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
         var bestJob = (await adapter.InvokeAsync("arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob",
-            new JsonObject { ["TrainingJobName"] = best["TrainingJobName"]!.DeepClone() }, cancellationToken))!;
+            new JsonObject { ["TrainingJobName"] = bestJobName }, cancellationToken))!;
         var modelUri = bestJob["ModelArtifacts"]!["S3ModelArtifacts"]!.GetValue<string>();
         await adapter.InvokeAsync("arn:aws:states:::sagemaker:createModel", new JsonObject
         {
@@ -115,14 +136,19 @@ public static class TrainingCommands
             ["DataProcessing"] = new JsonObject { ["InputFilter"] = "$[1:]", ["JoinSource"] = "Input", ["OutputFilter"] = "$[0,-1]" },
         }, cancellationToken);
         Print("model + batch transform (test features)", clock.Elapsed);
+        return modelUri;
+    }
 
-        clock.Restart();
+    /// <summary>Runs the evaluation SQL and the gate (no champion) and prints the test metrics and the verdict.</summary>
+    private static async Task EvaluateAsync(LocalDataStages stages, RunRequest run, string bestJobName, string modelUri, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
         var execution = await stages.QueryAsync(SqlQuery.Evaluation, run, cancellationToken);
         var page = await stages.Athena.InvokeAsync(LocalAthenaAdapter.GetQueryResults,
             new JsonObject { ["QueryExecutionId"] = execution["QueryExecution"]!["QueryExecutionId"]!.DeepClone() }, cancellationToken);
         var resultSet = page!["ResultSet"].Deserialize(TrainingJsonContext.Default.AthenaResultSet)!;
         var gate = await new EvaluationGate(stages.Store).RunAsync(new GateInput(run, resultSet, new ChampionReference(false),
-            new TrainingReference(best["TrainingJobName"]!.GetValue<string>(), modelUri)), cancellationToken);
+            new TrainingReference(bestJobName, modelUri)), cancellationToken);
         Print("evaluation SQL + gate", clock.Elapsed);
 
         var wmae = gate.Challenger.Wmae ?? double.NaN;
@@ -130,7 +156,6 @@ public static class TrainingCommands
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"test rows {gate.Challenger.Rows:N0}: WMAE {wmae:N1}, naive WMAE {naive:N1}, ratio {wmae / naive:0.000} (target <= 0.80); RMSE {gate.Challenger.Rmse:N1}, MAE {gate.Challenger.Mae:N1}"));
         Console.WriteLine($"gate (max ratio {run.Config.Gate.MaxWmaeRatioToNaive}, no champion): {gate.Summary}");
-        return 0;
     }
 
     /// <summary>The CreateHyperParameterTuningJob request the state machine builds from <c>$.run.sageMaker</c>.</summary>

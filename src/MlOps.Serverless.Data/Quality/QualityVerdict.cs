@@ -190,6 +190,7 @@ public sealed partial class QualityVerdict(IObjectStore store)
             file, string.Join(",", missing.Concat(extra))));
     }
 
+    // Long on purpose: a flat rule table, one case per measured metric, each reading as the finding it raises.
     private static void ApplyRules(
         IReadOnlyList<QualityMeasurement> measurements, DataQualitySettings settings, SplitSettings split,
         IReadOnlyList<FileCheck> files, List<QualityFinding> hard, List<QualityFinding> warnings, IReadOnlyDictionary<string, CsvScanResult> scans)

@@ -74,8 +74,17 @@ public static class SampleDataGenerator
         var storesCsv = new CsvText(RawDatasets.Stores.Header);
         foreach (var s in stores) storesCsv.Row(I(s.Id), s.Type, I(s.Size));
 
-        var featuresCsv = new CsvText(RawDatasets.Features.Header);
         var markdowns = new Dictionary<(int Store, DateOnly Week), double>();
+        var featuresCsv = FeaturesCsv(options, random, weeks, stores, markdowns);
+        var salesCsv = SalesCsv(options, random, weeks, stores, departments, markdowns);
+        return new SampleDataSet(salesCsv.ToString(), featuresCsv.ToString(), storesCsv.ToString());
+    }
+
+    /// <summary>Weekly weather, fuel, CPI, unemployment and markdowns per store; each week's markdown total goes to <paramref name="markdowns"/>.</summary>
+    private static CsvText FeaturesCsv(SampleDataOptions options, Random random, List<DateOnly> weeks, List<Store> stores,
+        Dictionary<(int Store, DateOnly Week), double> markdowns)
+    {
+        var featuresCsv = new CsvText(RawDatasets.Features.Header);
         foreach (var s in stores)
         {
             var fuel = 2.6 + random.NextDouble() * 0.3;
@@ -106,7 +115,13 @@ public static class SampleDataGenerator
                     cpiKnown ? D3(unemployment) : "NA", Bool(IsHoliday(week)));
             }
         }
+        return featuresCsv;
+    }
 
+    /// <summary>Weekly sales per store and department: level, seasons, holidays, trend, markdown lift, noise, gaps and returns.</summary>
+    private static CsvText SalesCsv(SampleDataOptions options, Random random, List<DateOnly> weeks, List<Store> stores, List<Department> departments,
+        Dictionary<(int Store, DateOnly Week), double> markdowns)
+    {
         var salesCsv = new CsvText(RawDatasets.Sales.Header);
         foreach (var s in stores)
             foreach (var d in departments)
@@ -133,7 +148,7 @@ public static class SampleDataGenerator
                     salesCsv.Row(I(s.Id), I(d.Id), Date(week), D2(value), Bool(IsHoliday(week)));
                 }
             }
-        return new SampleDataSet(salesCsv.ToString(), featuresCsv.ToString(), storesCsv.ToString());
+        return salesCsv;
     }
 
     private sealed record Store(int Id, string Type, int Size, double Climate, double Cpi, double Unemployment, double Growth);

@@ -172,6 +172,7 @@ public sealed class DuckDbCsvWriter
     }
 
     /// <summary>.NET's shortest round-trip digits ("R"), laid out as DuckDB lays them out.</summary>
+    // Long on purpose: a per-value formatter in the writer's hot loop, rewriting digits in place in one buffer.
     private void AppendShortestRoundTrip(double value)
     {
         if (!value.TryFormat(_chars, out var n, "R", CultureInfo.InvariantCulture))

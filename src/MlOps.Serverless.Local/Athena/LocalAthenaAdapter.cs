@@ -73,24 +73,7 @@ public sealed class LocalAthenaAdapter : ILocalServiceAdapter, IDisposable
             errorType = e.ErrorType;
         }
 
-        var name = SqlTemplates.Identify(sql) is { } query ? $"{query} ({SqlTemplates.FileName(query)})" : "ad-hoc query";
-        var status = new JsonObject
-        {
-            ["State"] = failure is null ? "SUCCEEDED" : "FAILED",
-            ["SubmissionDateTime"] = submitted.ToString("O", CultureInfo.InvariantCulture),
-            ["CompletionDateTime"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-        };
-        if (failure is not null)
-        {
-            status["StateChangeReason"] = $"{name} failed on the local Athena engine (DuckDB): {failure}";
-            status["AthenaError"] = new JsonObject
-            {
-                ["ErrorCategory"] = 2, // USER
-                ["ErrorType"] = 1000,
-                ["Retryable"] = false,
-                ["ErrorMessage"] = $"{errorType}: {failure}",
-            };
-        }
+        var status = QueryStatus(sql, submitted, failure, errorType);
         var execution = new JsonObject
         {
             ["QueryExecutionId"] = id,
@@ -111,6 +94,30 @@ public sealed class LocalAthenaAdapter : ILocalServiceAdapter, IDisposable
         var response = new JsonObject { ["QueryExecution"] = execution.DeepClone() };
         if (failure is not null) throw new TaskFailure("States.TaskFailed", response.ToJsonString());
         return sync ? response : new JsonObject { ["QueryExecutionId"] = id };
+    }
+
+    /// <summary>The execution's Status; a failure names the query (its SQL file) and carries Athena's USER error fields.</summary>
+    private static JsonObject QueryStatus(string sql, DateTimeOffset submitted, string? failure, string? errorType)
+    {
+        var name = SqlTemplates.Identify(sql) is { } query ? $"{query} ({SqlTemplates.FileName(query)})" : "ad-hoc query";
+        var status = new JsonObject
+        {
+            ["State"] = failure is null ? "SUCCEEDED" : "FAILED",
+            ["SubmissionDateTime"] = submitted.ToString("O", CultureInfo.InvariantCulture),
+            ["CompletionDateTime"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (failure is not null)
+        {
+            status["StateChangeReason"] = $"{name} failed on the local Athena engine (DuckDB): {failure}";
+            status["AthenaError"] = new JsonObject
+            {
+                ["ErrorCategory"] = 2, // USER
+                ["ErrorType"] = 1000,
+                ["Retryable"] = false,
+                ["ErrorMessage"] = $"{errorType}: {failure}",
+            };
+        }
+        return status;
     }
 
     private JsonObject Results(JsonNode? input)

@@ -13,6 +13,7 @@ public static class ExecutionHistory
 {
     /// <param name="resources">Each Task state's Resource (for <c>TaskFailedEventDetails</c>); unknown ones are named "unknown".</param>
     /// <param name="includeData">False leaves out state and execution input and output, as <c>IncludeExecutionData: false</c> does.</param>
+    // Long on purpose: one flat table from interpreter events to AWS history events, sharing the id chain and per-state links.
     public static JsonArray ToSdkEvents(ExecutionResult execution, IReadOnlyDictionary<string, string>? resources = null, bool includeData = true)
     {
         var events = new JsonArray();

@@ -19,16 +19,7 @@ public sealed class StateMachineRunner(NodeEnvironment node)
     public async Task<ExecutionResult> RunAsync(ExecutionRequest request, ITaskHandler tasks,
         Action<ExecutionEvent>? onEvent = null, CancellationToken cancellationToken = default)
     {
-        var startInfo = new ProcessStartInfo(node.NodeExecutable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        startInfo.ArgumentList.Add(node.RunnerScript);
-        startInfo.ArgumentList.Add(node.ModulesDirectory);
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("node did not start");
+        using var process = StartNode();
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var writeLock = new SemaphoreSlim(1, 1);
         // Not cancellable: stopping the execution is itself a message, and node must hear it.
@@ -43,8 +34,61 @@ public sealed class StateMachineRunner(NodeEnvironment node)
             finally { writeLock.Release(); }
         }
 
+        await Send(StartMessage(request));
+
+        var history = new List<ExecutionEvent>();
+        var inFlight = new ConcurrentBag<Task>();
+        // Each task's own token: node cancels it when the state gives up on the task (timeout, execution ended).
+        var running = new ConcurrentDictionary<int, CancellationTokenSource>();
+        // StopExecution: node aborts the execution, cancels what runs and still ends with a result (ABORTED).
+        await using var stop = cancellationToken.Register(() => _ = Send(new JsonObject { ["type"] = "stop" }));
+        while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            if (line.Length == 0) continue;
+            var message = JsonNode.Parse(line)!.AsObject();
+            switch ((string?)message["type"])
+            {
+                case "task":
+                    var task = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    running[(int)message["id"]!] = task;
+                    inFlight.Add(Answer(message, tasks, Send, task, running));
+                    break;
+                case "cancel":
+                    await CancelTaskAsync(running, (int)message["id"]!);
+                    break;
+                case "event":
+                    var evt = ToEvent(message["event"]!.AsObject());
+                    history.Add(evt);
+                    onEvent?.Invoke(evt);
+                    break;
+                case "end":
+                    await Task.WhenAll(inFlight);
+                    return await EndAsync(process, message, history);
+            }
+        }
+        await process.WaitForExitAsync(CancellationToken.None);
+        throw new InvalidOperationException($"The state machine runner exited ({process.ExitCode}) without a result: {await stderr}");
+    }
+
+    private Process StartNode()
+    {
+        var startInfo = new ProcessStartInfo(node.NodeExecutable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add(node.RunnerScript);
+        startInfo.ArgumentList.Add(node.ModulesDirectory);
+        return Process.Start(startInfo) ?? throw new InvalidOperationException("node did not start");
+    }
+
+    /// <summary>The definition, input and context object (as Step Functions fills <c>$$</c>) node starts the execution with.</summary>
+    private static JsonObject StartMessage(ExecutionRequest request)
+    {
         var startTime = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
-        await Send(new JsonObject
+        return new JsonObject
         {
             ["type"] = "start",
             ["definition"] = JsonNode.Parse(request.Definition),
@@ -65,49 +109,27 @@ public sealed class StateMachineRunner(NodeEnvironment node)
             ["startAt"] = request.StartAt,
             ["retryIntervalOverrides"] = request.RetryIntervalOverridesMs is null ? new JsonObject()
                 : JsonSerializer.SerializeToNode(request.RetryIntervalOverridesMs.ToDictionary(p => p.Key, p => p.Value), LocalJsonContext.Default.DictionaryStringInt32),
-        });
+        };
+    }
 
-        var history = new List<ExecutionEvent>();
-        var inFlight = new ConcurrentBag<Task>();
-        // Each task's own token: node cancels it when the state gives up on the task (timeout, execution ended).
-        var running = new ConcurrentDictionary<int, CancellationTokenSource>();
-        // StopExecution: node aborts the execution, cancels what runs and still ends with a result (ABORTED).
-        await using var stop = cancellationToken.Register(() => _ = Send(new JsonObject { ["type"] = "stop" }));
-        while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+    private static async Task CancelTaskAsync(ConcurrentDictionary<int, CancellationTokenSource> running, int id)
+    {
+        if (running.TryRemove(id, out var abandoned))
         {
-            if (line.Length == 0) continue;
-            var message = JsonNode.Parse(line)!.AsObject();
-            switch ((string?)message["type"])
-            {
-                case "task":
-                    var task = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    running[(int)message["id"]!] = task;
-                    inFlight.Add(Answer(message, tasks, Send, task, running));
-                    break;
-                case "cancel":
-                    if (running.TryRemove((int)message["id"]!, out var abandoned))
-                    {
-                        try { await abandoned.CancelAsync(); }
-                        catch (ObjectDisposedException) { } // it finished meanwhile
-                    }
-                    break;
-                case "event":
-                    var evt = ToEvent(message["event"]!.AsObject());
-                    history.Add(evt);
-                    onEvent?.Invoke(evt);
-                    break;
-                case "end":
-                    await Task.WhenAll(inFlight);
-                    var peak = PeakResidentBytes(process.Id);
-                    var cpu = CpuTime(process);
-                    process.StandardInput.Close();
-                    await process.WaitForExitAsync(CancellationToken.None);
-                    return new ExecutionResult((string)message["status"]!, message["output"]?.DeepClone(),
-                        Text(message["error"]), Text(message["cause"]), history, peak, cpu);
-            }
+            try { await abandoned.CancelAsync(); }
+            catch (ObjectDisposedException) { } // it finished meanwhile
         }
+    }
+
+    /// <summary>The execution's result, with node's peak memory and CPU time read before it exits.</summary>
+    private static async Task<ExecutionResult> EndAsync(Process process, JsonObject message, List<ExecutionEvent> history)
+    {
+        var peak = PeakResidentBytes(process.Id);
+        var cpu = CpuTime(process);
+        process.StandardInput.Close();
         await process.WaitForExitAsync(CancellationToken.None);
-        throw new InvalidOperationException($"The state machine runner exited ({process.ExitCode}) without a result: {await stderr}");
+        return new ExecutionResult((string)message["status"]!, message["output"]?.DeepClone(),
+            Text(message["error"]), Text(message["cause"]), history, peak, cpu);
     }
 
     private static async Task Answer(JsonObject message, ITaskHandler tasks, Func<JsonObject, Task> send,

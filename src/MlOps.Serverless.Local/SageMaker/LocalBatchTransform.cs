@@ -59,6 +59,33 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
     /// <summary>CreateTransformJob run to completion (<c>.sync</c>): returns DescribeTransformJob.</summary>
     public async Task<JsonObject> CreateAsync(JsonNode? request, CancellationToken cancellationToken)
     {
+        var job = ParseTransformRequest(request);
+        var model = jobs.Get(ModelKind, job.ModelName) ?? throw NotFound($"Could not find model \"{identity.Arn("model", job.ModelName)}\".");
+        if (jobs.Get(Kind, job.Name) is not null) throw new TaskFailure(InUseError, $"Transform job names must be unique; {job.Name} already exists");
+
+        var created = DateTimeOffset.UtcNow;
+        string? failure = null;
+        var progress = new TransformProgress();
+        try
+        {
+            await TransformAllObjectsAsync(job, model, progress, cancellationToken);
+        }
+        catch (WorkflowError e)
+        {
+            failure = $"ClientError: {e.Message}";
+        }
+
+        var describe = DescribeTransformJob(request, job, created, DateTimeOffset.UtcNow, failure);
+        jobs.Put(Kind, job.Name, describe);
+        _log.Info("transform job finished", ("transformJobName", job.Name), ("status", describe["TransformJobStatus"]!.GetValue<string>()),
+            ("files", progress.Files), ("records", progress.Records));
+        if (failure is not null) throw new TaskFailure("States.TaskFailed", describe.ToJsonString());
+        return describe;
+    }
+
+    /// <summary>The request's parameters, checked in the order SageMaker reports them; the local container supports CSV lines only.</summary>
+    private static TransformRequest ParseTransformRequest(JsonNode? request)
+    {
         var name = Name(request, "TransformJobName");
         var modelName = RequiredString(request, "ModelName");
         var inputUri = RequiredString(request, "TransformInput.DataSource.S3DataSource.S3Uri");
@@ -84,64 +111,63 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
         var join = OptionalString(request, "DataProcessing.JoinSource") ?? "None";
         if (join is not ("None" or "Input"))
             throw Invalid($"Value '{join}' at 'DataProcessing.JoinSource' failed to satisfy constraint: Member must satisfy enum value set: [Input, None]");
-        var model = jobs.Get(ModelKind, modelName) ?? throw NotFound($"Could not find model \"{identity.Arn("model", modelName)}\".");
-        if (jobs.Get(Kind, name) is not null) throw new TaskFailure(InUseError, $"Transform job names must be unique; {name} already exists");
+        return new TransformRequest(name, modelName, inputUri, compression, outputPath, accept, inputFilter, outputFilter, join == "Input");
+    }
 
-        var created = DateTimeOffset.UtcNow;
-        string? failure = null;
-        var files = 0;
-        long records = 0;
-        try
+    private async Task TransformAllObjectsAsync(TransformRequest job, JsonObject model, TransformProgress progress, CancellationToken cancellationToken)
+    {
+        var modelUri = RequiredString(model, "PrimaryContainer.ModelDataUrl");
+        var artifact = await s3.OpenReadAsync(S3Location.Parse(modelUri), cancellationToken)
+                       ?? throw new InvalidTrainingData($"model data {modelUri} no longer exists");
+        using var booster = await LoadModelAsync(artifact, modelUri);
+        var prefix = S3Location.Parse(job.InputUri);
+        var objects = (await s3.ListAsync(prefix.Bucket, prefix.Key, cancellationToken)).Where(o => !o.Key.EndsWith('/')).ToList();
+        if (objects.Count == 0) throw new InvalidTrainingData($"No data found under {job.InputUri}: the transform input prefix holds no objects.");
+        var output = S3Location.Parse(job.OutputPath.EndsWith('/') ? job.OutputPath : job.OutputPath + "/");
+        var baseKey = prefix.Key.EndsWith('/') || prefix.Key.Length == 0 ? prefix.Key : prefix.Key[..(prefix.Key.LastIndexOf('/') + 1)];
+        foreach (var o in objects)
         {
-            var modelUri = RequiredString(model, "PrimaryContainer.ModelDataUrl");
-            var artifact = await s3.OpenReadAsync(S3Location.Parse(modelUri), cancellationToken)
-                           ?? throw new InvalidTrainingData($"model data {modelUri} no longer exists");
-            using var booster = await LoadModelAsync(artifact, modelUri);
-            var prefix = S3Location.Parse(inputUri);
-            var objects = (await s3.ListAsync(prefix.Bucket, prefix.Key, cancellationToken)).Where(o => !o.Key.EndsWith('/')).ToList();
-            if (objects.Count == 0) throw new InvalidTrainingData($"No data found under {inputUri}: the transform input prefix holds no objects.");
-            var output = S3Location.Parse(outputPath.EndsWith('/') ? outputPath : outputPath + "/");
-            var baseKey = prefix.Key.EndsWith('/') || prefix.Key.Length == 0 ? prefix.Key : prefix.Key[..(prefix.Key.LastIndexOf('/') + 1)];
-            foreach (var o in objects)
+            using var buffer = await TransformObjectAsync(job, booster, new S3Location(prefix.Bucket, o.Key), progress, cancellationToken);
+            await s3.PutAsync(output.Child(o.Key[baseKey.Length..] + ".out"), buffer, job.Accept, cancellationToken);
+            progress.Files++;
+        }
+    }
+
+    /// <summary>Mini-batches, as the container receives them: memory stays bounded by the batch, not the file.</summary>
+    private async Task<MemoryStream> TransformObjectAsync(TransformRequest job, Booster booster, S3Location source, TransformProgress progress,
+        CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))
+        {
+            var batch = new List<string>(BatchLines);
+            var firstLine = 1;
+            async Task Flush()
             {
-                var source = new S3Location(prefix.Bucket, o.Key);
-                // Mini-batches, as the container receives them: memory stays bounded by the batch, not the file.
-                using var buffer = new MemoryStream();
-                await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))
-                {
-                    var batch = new List<string>(BatchLines);
-                    var firstLine = 1;
-                    async Task Flush()
-                    {
-                        await writer.WriteAsync(Transform(booster, batch, inputFilter, outputFilter, join == "Input", source.ToString(), firstLine));
-                        firstLine += batch.Count;
-                        records += batch.Count;
-                        batch.Clear();
-                    }
-                    await foreach (var line in ReadLinesAsync(source, compression, cancellationToken))
-                    {
-                        batch.Add(line);
-                        if (batch.Count == BatchLines) await Flush();
-                    }
-                    if (batch.Count > 0) await Flush();
-                }
-                buffer.Position = 0;
-                await s3.PutAsync(output.Child(o.Key[baseKey.Length..] + ".out"), buffer, accept, cancellationToken);
-                files++;
+                await writer.WriteAsync(Transform(booster, batch, job.InputFilter, job.OutputFilter, job.JoinInput, source.ToString(), firstLine));
+                firstLine += batch.Count;
+                progress.Records += batch.Count;
+                batch.Clear();
             }
+            await foreach (var line in ReadLinesAsync(source, job.Compression, cancellationToken))
+            {
+                batch.Add(line);
+                if (batch.Count == BatchLines) await Flush();
+            }
+            if (batch.Count > 0) await Flush();
         }
-        catch (WorkflowError e)
-        {
-            failure = $"ClientError: {e.Message}";
-        }
+        buffer.Position = 0;
+        return buffer;
+    }
 
-        var ended = DateTimeOffset.UtcNow;
+    private JsonObject DescribeTransformJob(JsonNode? request, TransformRequest job, DateTimeOffset created, DateTimeOffset ended, string? failure)
+    {
         var describe = new JsonObject
         {
-            ["TransformJobName"] = name,
-            ["TransformJobArn"] = identity.Arn("transform-job", name),
+            ["TransformJobName"] = job.Name,
+            ["TransformJobArn"] = identity.Arn("transform-job", job.Name),
             ["TransformJobStatus"] = failure is null ? "Completed" : "Failed",
-            ["ModelName"] = modelName,
+            ["ModelName"] = job.ModelName,
             ["BatchStrategy"] = OptionalString(request, "BatchStrategy") ?? "MultiRecord",
             ["TransformInput"] = At(request, "TransformInput")!.DeepClone(),
             ["TransformOutput"] = At(request, "TransformOutput")!.DeepClone(),
@@ -153,10 +179,17 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
         if (At(request, "DataProcessing") is { } processing) describe["DataProcessing"] = processing.DeepClone();
         if (OptionalString(request, "MaxPayloadInMB") is { } payload) describe["MaxPayloadInMB"] = int.Parse(payload, CultureInfo.InvariantCulture);
         if (failure is not null) describe["FailureReason"] = failure;
-        jobs.Put(Kind, name, describe);
-        _log.Info("transform job finished", ("transformJobName", name), ("status", describe["TransformJobStatus"]!.GetValue<string>()), ("files", files), ("records", records));
-        if (failure is not null) throw new TaskFailure("States.TaskFailed", describe.ToJsonString());
         return describe;
+    }
+
+    private sealed record TransformRequest(string Name, string ModelName, string InputUri, Compression Compression, string OutputPath, string Accept,
+        CsvJsonPathFilter InputFilter, CsvJsonPathFilter OutputFilter, bool JoinInput);
+
+    /// <summary>Counted as the job goes, so a failed job still logs how far it got.</summary>
+    private sealed class TransformProgress
+    {
+        public int Files { get; set; }
+        public long Records { get; set; }
     }
 
     public JsonObject DescribeExisting(JsonNode? request)

@@ -39,6 +39,48 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
 
     public async Task<JsonObject> CreateAsync(JsonNode? request, CancellationToken cancellationToken)
     {
+        var job = ParseTuningRequest(request);
+        if (jobs.Get(Kind, job.Name) is not null)
+            throw new TaskFailure(InUseError, $"Hyperparameter tuning job names must be unique; {job.Name} already exists ({identity.Arn("hyper-parameter-tuning-job", job.Name)})");
+
+        var arn = identity.Arn("hyper-parameter-tuning-job", job.Name);
+        var created = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<JsonObject> results;
+        var finished = new List<JsonObject>();
+        try
+        {
+            results = await RunTrialsAsync(job, arn, clock, finished, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // StopHyperParameterTuningJob, as Step Functions sends it for a .sync job it gave up on: the running
+            // trials stop (within one boosting round), no new one starts, and the job is recorded as Stopped.
+            List<JsonObject> ran;
+            lock (finished) ran = [.. finished];
+            jobs.Put(Kind, job.Name, Describe(job.Name, arn, request!, created, ran, job.ObjectiveType, null, stopped: true));
+            _log.Warn("tuning job stopped", ("tuningJobName", job.Name), ("trialsFinished", ran.Count), ("totalMs", clock.ElapsedMilliseconds));
+            throw;
+        }
+        catch (WorkflowError e)
+        {
+            // The channels could not be read: every trial would fail the same way, as in SageMaker.
+            var failed = Describe(job.Name, arn, request!, created, [], job.ObjectiveType, $"ClientError: {e.Message}");
+            jobs.Put(Kind, job.Name, failed);
+            throw new TaskFailure("States.TaskFailed", failed.ToJsonString());
+        }
+
+        var describe = Describe(job.Name, arn, request!, created, results, job.ObjectiveType, null);
+        jobs.Put(Kind, job.Name, describe);
+        describe.Remove("TrainingJobSummaries");
+        if (describe["HyperParameterTuningJobStatus"]!.GetValue<string>() != "Completed")
+            throw new TaskFailure("States.TaskFailed", describe.ToJsonString());
+        return describe;
+    }
+
+    /// <summary>The request's parameters, checked in the order SageMaker reports them, plus what the local tuner does not support.</summary>
+    private static TuningRequest ParseTuningRequest(JsonNode? request)
+    {
         var name = Name(request, "HyperParameterTuningJobName", maxLength: 32);
         var config = At(request, "HyperParameterTuningJobConfig") ?? throw Invalid("1 validation error detected: Value null at 'HyperParameterTuningJobConfig' failed to satisfy constraint: Member must not be null");
         var definitionNode = At(request, "TrainingJobDefinition") ?? throw Invalid("TrainingJobDefinition is required (TrainingJobDefinitions is not supported locally)");
@@ -66,75 +108,55 @@ public sealed class LocalTuningJobs(IObjectStore s3, LocalJobStore jobs, LocalTr
         var definition = TrainingDefinition.Parse(definitionNode, "TrainingJobDefinition.");
         if (objectiveMetric.StartsWith("validation:", StringComparison.Ordinal) && !definition.Channels.Any(c => c.Name == "validation"))
             throw Invalid($"Objective metric {objectiveMetric} needs a 'validation' channel in TrainingJobDefinition.InputDataConfig");
-        if (jobs.Get(Kind, name) is not null)
-            throw new TaskFailure(InUseError, $"Hyperparameter tuning job names must be unique; {name} already exists ({identity.Arn("hyper-parameter-tuning-job", name)})");
+        return new TuningRequest(name, strategy, objectiveType, objectiveMetric, maxJobs, maxParallel, ranges, statics, definition);
+    }
 
-        var arn = identity.Arn("hyper-parameter-tuning-job", name);
-        var created = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
+    /// <summary>Loads the channels once and runs every trial on them; each finished trial's summary is also added to <paramref name="finished"/>.</summary>
+    private async Task<IReadOnlyList<JsonObject>> RunTrialsAsync(TuningRequest job, string arn, Stopwatch clock, List<JsonObject> finished,
+        CancellationToken cancellationToken)
+    {
+        var name = job.Name;
         var seed = QuasiRandomSearch.SeedFrom(name);
-        var design = new QuasiRandomSearch(ranges, seed);
-        IHyperparameterSearch search = strategy == "Bayesian"
-            ? new BayesianSearch(ranges, seed, objectiveType == "Minimize", BayesianSearch.InitialTrials(maxJobs))
+        var design = new QuasiRandomSearch(job.Ranges, seed);
+        IHyperparameterSearch search = job.Strategy == "Bayesian"
+            ? new BayesianSearch(job.Ranges, seed, job.ObjectiveType == "Minimize", BayesianSearch.InitialTrials(job.MaxJobs))
             : design;
-        var plan = TrialScheduler.For(maxParallel, Cores);
+        var plan = TrialScheduler.For(job.MaxParallel, Cores);
 
-        IReadOnlyList<JsonObject> results;
-        var finished = new List<JsonObject>();
-        try
+        using var data = await ChannelData.LoadAsync(s3, job.Definition, Cores, ChannelData.Weighted(job.Statics), cancellationToken);
+        if (plan.Parallel > 1) PrepareSharedMatrix(job.HyperParameters(design.Propose(0)), data);
+        var loaded = clock.Elapsed;
+        var done = 0;
+        var results = TrialScheduler.Run(job.MaxJobs, plan, (i, threads) =>
         {
-            using var data = await ChannelData.LoadAsync(s3, definition, Cores, ChannelData.Weighted(statics), cancellationToken);
-            Dictionary<string, string> HyperParameters(IReadOnlyDictionary<string, string> tuned)
-            {
-                var hyperParameters = new Dictionary<string, string>(statics, StringComparer.Ordinal);
-                foreach (var (k, v) in tuned) hyperParameters[k] = v;
-                hyperParameters[XgboostHyperParameters.TuningObjectiveMetric] = objectiveMetric; // as SageMaker's tuner does
-                return hyperParameters;
-            }
-            if (plan.Parallel > 1) PrepareSharedMatrix(HyperParameters(design.Propose(0)), data);
-            var loaded = clock.Elapsed;
-            var done = 0;
-            results = TrialScheduler.Run(maxJobs, plan, (i, threads) =>
-            {
-                var tuned = search.Propose(i);
-                var job = training.RunAsync(TrialName(name, i), HyperParameters(tuned), definition, data, threads, DateTimeOffset.UtcNow, arn, cancellationToken)
-                    .GetAwaiter().GetResult();
-                search.Observe(i, LocalTrainingJobs.FinalMetric(job, objectiveMetric));
-                var summary = Summary(job, tuned, objectiveType, objectiveMetric, name);
-                lock (finished) finished.Add(summary);
-                ReportTrial?.Invoke(Interlocked.Increment(ref done), maxJobs);
-                return summary;
-            },
-            // Quasi-random points are known up front: the most expensive go first so no lane idles at the end.
-            search is QuasiRandomSearch ? i => TrialScheduler.XgboostCost(design.Propose(i)) : null, cancellationToken);
-            ReportTimings?.Invoke(new TuningTimings(name, loaded, clock.Elapsed, data.TrainRows, data.ValidationRows, data.Features, plan.Parallel, plan.ThreadsPerTrial));
-            _log.Info("tuning job trials finished", ("tuningJobName", name), ("trials", results.Count), ("parallel", plan.Parallel),
-                ("threadsPerTrial", plan.ThreadsPerTrial), ("loadMs", (long)loaded.TotalMilliseconds), ("totalMs", clock.ElapsedMilliseconds));
-        }
-        catch (OperationCanceledException)
-        {
-            // StopHyperParameterTuningJob, as Step Functions sends it for a .sync job it gave up on: the running
-            // trials stop (within one boosting round), no new one starts, and the job is recorded as Stopped.
-            List<JsonObject> ran;
-            lock (finished) ran = [.. finished];
-            jobs.Put(Kind, name, Describe(name, arn, request!, created, ran, objectiveType, null, stopped: true));
-            _log.Warn("tuning job stopped", ("tuningJobName", name), ("trialsFinished", ran.Count), ("totalMs", clock.ElapsedMilliseconds));
-            throw;
-        }
-        catch (WorkflowError e)
-        {
-            // The channels could not be read: every trial would fail the same way, as in SageMaker.
-            var failed = Describe(name, arn, request!, created, [], objectiveType, $"ClientError: {e.Message}");
-            jobs.Put(Kind, name, failed);
-            throw new TaskFailure("States.TaskFailed", failed.ToJsonString());
-        }
+            var tuned = search.Propose(i);
+            var trial = training.RunAsync(TrialName(name, i), job.HyperParameters(tuned), job.Definition, data, threads, DateTimeOffset.UtcNow, arn, cancellationToken)
+                .GetAwaiter().GetResult();
+            search.Observe(i, LocalTrainingJobs.FinalMetric(trial, job.ObjectiveMetric));
+            var summary = Summary(trial, tuned, job.ObjectiveType, job.ObjectiveMetric, name);
+            lock (finished) finished.Add(summary);
+            ReportTrial?.Invoke(Interlocked.Increment(ref done), job.MaxJobs);
+            return summary;
+        },
+        // Quasi-random points are known up front: the most expensive go first so no lane idles at the end.
+        search is QuasiRandomSearch ? i => TrialScheduler.XgboostCost(design.Propose(i)) : null, cancellationToken);
+        ReportTimings?.Invoke(new TuningTimings(name, loaded, clock.Elapsed, data.TrainRows, data.ValidationRows, data.Features, plan.Parallel, plan.ThreadsPerTrial));
+        _log.Info("tuning job trials finished", ("tuningJobName", name), ("trials", results.Count), ("parallel", plan.Parallel),
+            ("threadsPerTrial", plan.ThreadsPerTrial), ("loadMs", (long)loaded.TotalMilliseconds), ("totalMs", clock.ElapsedMilliseconds));
+        return results;
+    }
 
-        var describe = Describe(name, arn, request!, created, results, objectiveType, null);
-        jobs.Put(Kind, name, describe);
-        describe.Remove("TrainingJobSummaries");
-        if (describe["HyperParameterTuningJobStatus"]!.GetValue<string>() != "Completed")
-            throw new TaskFailure("States.TaskFailed", describe.ToJsonString());
-        return describe;
+    private sealed record TuningRequest(string Name, string Strategy, string ObjectiveType, string ObjectiveMetric, int MaxJobs, int MaxParallel,
+        List<ParameterRange> Ranges, Dictionary<string, string> Statics, TrainingDefinition Definition)
+    {
+        /// <summary>A trial's hyperparameters: the static ones, the tuned values over them, and the objective.</summary>
+        public Dictionary<string, string> HyperParameters(IReadOnlyDictionary<string, string> tuned)
+        {
+            var hyperParameters = new Dictionary<string, string>(Statics, StringComparer.Ordinal);
+            foreach (var (k, v) in tuned) hyperParameters[k] = v;
+            hyperParameters[XgboostHyperParameters.TuningObjectiveMetric] = ObjectiveMetric; // as SageMaker's tuner does
+            return hyperParameters;
+        }
     }
 
     /// <summary>

@@ -68,29 +68,10 @@ public sealed class ShapeValidator(ServiceModel model)
                 CheckStructure(shape, value, path, violations, constraints);
                 break;
             case "list":
-                if (value is not JsonArray list)
-                {
-                    violations.Add(new ModelViolation(path, $"must be a list, but is {Kind(value)}"));
-                    return;
-                }
-                if (constraints) CheckSize(shape, list.Count, "item", "items", path, violations);
-                var member = (string)shape["member"]!["shape"]!;
-                for (var i = 0; i < list.Count; i++) Check(member, list[i], $"{path}[{i}]", violations, constraints);
+                CheckList(shape, value, path, violations, constraints);
                 break;
             case "map":
-                if (value is not JsonObject map)
-                {
-                    violations.Add(new ModelViolation(path, $"must be a map (JSON object), but is {Kind(value)}"));
-                    return;
-                }
-                if (constraints) CheckSize(shape, map.Count, "entry", "entries", path, violations);
-                var keyShape = (string)shape["key"]!["shape"]!;
-                var valueShape = (string)shape["value"]!["shape"]!;
-                foreach (var (key, item) in map)
-                {
-                    Check(keyShape, JsonValue.Create(key), $"{path} key '{key}'", violations, constraints);
-                    Check(valueShape, item, $"{path}.{key}", violations, constraints);
-                }
+                CheckMap(shape, value, path, violations, constraints);
                 break;
             case "string":
                 if (!IsKind(value, JsonValueKind.String))
@@ -125,6 +106,35 @@ public sealed class ShapeValidator(ServiceModel model)
                     violations.Add(new ModelViolation(path, $"must be a timestamp (ISO 8601 text or epoch seconds), but is {Kind(value)}"));
                 break;
                 // blob, document: any JSON
+        }
+    }
+
+    private void CheckList(JsonObject shape, JsonNode value, string path, List<ModelViolation> violations, bool constraints)
+    {
+        if (value is not JsonArray list)
+        {
+            violations.Add(new ModelViolation(path, $"must be a list, but is {Kind(value)}"));
+            return;
+        }
+        if (constraints) CheckSize(shape, list.Count, "item", "items", path, violations);
+        var member = (string)shape["member"]!["shape"]!;
+        for (var i = 0; i < list.Count; i++) Check(member, list[i], $"{path}[{i}]", violations, constraints);
+    }
+
+    private void CheckMap(JsonObject shape, JsonNode value, string path, List<ModelViolation> violations, bool constraints)
+    {
+        if (value is not JsonObject map)
+        {
+            violations.Add(new ModelViolation(path, $"must be a map (JSON object), but is {Kind(value)}"));
+            return;
+        }
+        if (constraints) CheckSize(shape, map.Count, "entry", "entries", path, violations);
+        var keyShape = (string)shape["key"]!["shape"]!;
+        var valueShape = (string)shape["value"]!["shape"]!;
+        foreach (var (key, item) in map)
+        {
+            Check(keyShape, JsonValue.Create(key), $"{path} key '{key}'", violations, constraints);
+            Check(valueShape, item, $"{path}.{key}", violations, constraints);
         }
     }
 

@@ -278,15 +278,8 @@ public sealed class MlflowClient : IDisposable
         for (var attempt = 1; ; attempt++)
         {
             TimeSpan? retryAfter = null;
-            using (var request = new HttpRequestMessage(method, uri))
+            using (var request = await NewRequestAsync(method, uri, body, contentType, ct))
             {
-                if (contentType is not null)
-                {
-                    request.Content = new ReadOnlyMemoryContent(body);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
-                }
-                await Options.Authenticator.ApplyAsync(request, body, ct);
-
                 using var timeout = new CancellationTokenSource(policy.AttemptTimeout, Options.Clock);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
                 Interlocked.Increment(ref _attempts);
@@ -325,6 +318,27 @@ public sealed class MlflowClient : IDisposable
                     endpoint, lastStatus, lastCode, lastException);
             Options.OnRetry?.Invoke(endpoint, attempt, lastFailure, delay);
             await Options.Delay(delay, ct);
+        }
+    }
+
+    /// <summary>A new request per attempt (a sent request cannot be sent again), authenticated over its body.</summary>
+    private async Task<HttpRequestMessage> NewRequestAsync(HttpMethod method, Uri uri, ReadOnlyMemory<byte> body, string? contentType, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(method, uri);
+        try
+        {
+            if (contentType is not null)
+            {
+                request.Content = new ReadOnlyMemoryContent(body);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+            }
+            await Options.Authenticator.ApplyAsync(request, body, ct);
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
         }
     }
 

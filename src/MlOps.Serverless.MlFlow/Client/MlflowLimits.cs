@@ -55,6 +55,20 @@ public static partial class MlflowBatching
     public static IReadOnlyList<LogBatchRequest> Split(string runId, IEnumerable<MlflowMetric> metrics, IEnumerable<MlflowParam> parameters,
         IEnumerable<MlflowTag> tags, MlflowLimits limits, string endpoint = "runs/log-batch")
     {
+        var paramList = DistinctParams(runId, parameters, limits, endpoint);
+        var tagList = LastTagPerKey(tags, limits, endpoint);
+        var metricList = new List<MlflowMetric>();
+        foreach (var m in metrics)
+        {
+            CheckKey(m.Key, "metric", limits, endpoint);
+            metricList.Add(m);
+        }
+        return Pack(runId, paramList, tagList, metricList, limits, endpoint);
+    }
+
+    /// <summary>Params with truncated values, each key once; a key given twice with different values is refused (params are immutable).</summary>
+    private static List<MlflowParam> DistinctParams(string runId, IEnumerable<MlflowParam> parameters, MlflowLimits limits, string endpoint)
+    {
         var paramList = new List<MlflowParam>();
         var seenParams = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in parameters)
@@ -70,7 +84,12 @@ public static partial class MlflowBatching
             seenParams[p.Key] = value;
             paramList.Add(p with { Value = value });
         }
+        return paramList;
+    }
 
+    /// <summary>Tags with truncated values; a key given twice keeps its first place and its last value.</summary>
+    private static List<MlflowTag> LastTagPerKey(IEnumerable<MlflowTag> tags, MlflowLimits limits, string endpoint)
+    {
         var tagIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         var tagList = new List<MlflowTag>();
         foreach (var t in tags)
@@ -80,15 +99,13 @@ public static partial class MlflowBatching
             if (tagIndex.TryGetValue(t.Key, out var at)) tagList[at] = tag;
             else { tagIndex[t.Key] = tagList.Count; tagList.Add(tag); }
         }
+        return tagList;
+    }
 
-        var metricList = new List<MlflowMetric>();
-        foreach (var m in metrics)
-        {
-            CheckKey(m.Key, "metric", limits, endpoint);
-            metricList.Add(m);
-        }
-
-        // Greedy packing in a stable order (params, tags, metrics) so a retry re-sends the same requests.
+    /// <summary>Greedy packing in a stable order (params, tags, metrics) so a retry re-sends the same requests.</summary>
+    private static List<LogBatchRequest> Pack(string runId, List<MlflowParam> paramList, List<MlflowTag> tagList, List<MlflowMetric> metricList,
+        MlflowLimits limits, string endpoint)
+    {
         var envelope = Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(new LogBatchRequest(runId, [], [], []), MlflowJsonContext.Default.LogBatchRequest));
         var batches = new List<LogBatchRequest>();
         List<MlflowMetric> bm = []; List<MlflowParam> bp = []; List<MlflowTag> bt = [];

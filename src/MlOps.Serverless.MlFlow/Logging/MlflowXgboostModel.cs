@@ -47,10 +47,27 @@ public static class MlflowXgboostModel
     /// <summary>The files of the MLflow model, by name under <see cref="ArtifactPath"/>.</summary>
     public static IReadOnlyList<(string Name, byte[] Content)> Files(byte[] model, string runId, DateTimeOffset createdAt)
     {
+        var mlmodel = MlModel(model, runId, createdAt);
+        var conda = CondaYaml();
+        var pythonEnv = PythonEnvYaml();
+        var requirements = $"mlflow=={MlflowVersion}\nxgboost=={XgboostVersion}\n";
+        return
+        [
+            (ModelFile, model),
+            ("MLmodel", Encoding.UTF8.GetBytes(mlmodel)),
+            ("conda.yaml", Encoding.UTF8.GetBytes(conda)),
+            ("python_env.yaml", Encoding.UTF8.GetBytes(pythonEnv)),
+            ("requirements.txt", Encoding.UTF8.GetBytes(requirements)),
+        ];
+    }
+
+    /// <summary>The MLmodel file: the xgboost and python_function flavors, with a uuid stable for the same run and model.</summary>
+    private static string MlModel(byte[] model, string runId, DateTimeOffset createdAt)
+    {
         // A stable uuid: the same run and model give the same MLmodel.
         var uuid = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runId + "/" + Convert.ToHexString(SHA256.HashData(model)))))[..32];
         var created = createdAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
-        var mlmodel = $"""
+        return $"""
             artifact_path: {ArtifactPath}
             flavors:
               python_function:
@@ -72,7 +89,11 @@ public static class MlflowXgboostModel
             utc_time_created: '{created}'
 
             """;
-        var conda = $"""
+    }
+
+    private static string CondaYaml()
+    {
+        return $"""
             channels:
             - conda-forge
             dependencies:
@@ -84,7 +105,11 @@ public static class MlflowXgboostModel
             name: mlflow-env
 
             """;
-        var pythonEnv = $"""
+    }
+
+    private static string PythonEnvYaml()
+    {
+        return $"""
             python: {PythonVersion}
             build_dependencies:
             - pip==23.0
@@ -94,14 +119,5 @@ public static class MlflowXgboostModel
             - -r requirements.txt
 
             """;
-        var requirements = $"mlflow=={MlflowVersion}\nxgboost=={XgboostVersion}\n";
-        return
-        [
-            (ModelFile, model),
-            ("MLmodel", Encoding.UTF8.GetBytes(mlmodel)),
-            ("conda.yaml", Encoding.UTF8.GetBytes(conda)),
-            ("python_env.yaml", Encoding.UTF8.GetBytes(pythonEnv)),
-            ("requirements.txt", Encoding.UTF8.GetBytes(requirements)),
-        ];
     }
 }

@@ -67,40 +67,79 @@ public sealed class TrainingRunLogger(MlflowClient client, IObjectStore? store =
     {
         var experimentId = await client.GetOrCreateExperimentAsync(run.Config.Mlflow.ExperimentName, ct);
         await client.SetExperimentTagAsync(experimentId, DescriptionTag, ExperimentDescription, ct);
-        var tuning = training.TuningJob;
+        var jobs = TrainingJobsOf(training);
+        var bestName = training.BestTrainingJob?.TrainingJobName ?? training.TuningJob?.BestTrainingJob?.TrainingJobName;
+        var (start, end) = TrainingSpan(run, training, jobs);
+
+        var known = await KnownRunsAsync(experimentId, run, ct);
+        var parent = await EnsureRunAsync(known, experimentId, run, ParentKey(run), ParentRunName(run), start, [], ct);
+        var parentId = parent.Info.RunId;
+        await client.LogBatchAsync(parentId, ParentMetrics(training, jobs, bestName, end), ParentParams(training, tuningConfig),
+            ParentTags(run, training, bestName), ct);
+        await LogDatasetAsync(parentId, run, ct);
+
+        var childIds = new List<string>();
+        foreach (var job in jobs)
+            childIds.Add(await LogChildRunAsync(known, experimentId, run, training, job, job.TrainingJobName == bestName, parentId, start, end, ct));
+
+        await client.UpdateRunAsync(parentId, training.TuningJob?.HyperParameterTuningJobStatus is "Failed" ? "FAILED" : "FINISHED", end, ct);
+        return new MlflowLoggingOutput(MlflowLoggingStatus.Logged, experimentId, parentId, childIds);
+    }
+
+    /// <summary>The listed training jobs, or the best job alone when none are listed.</summary>
+    private static IReadOnlyList<TrainingJobSummary> TrainingJobsOf(TrainingResult training)
+    {
         var best = training.BestTrainingJob;
-        var jobs = training.TrainingJobs is { Count: > 0 } listed
+        return training.TrainingJobs is { Count: > 0 } listed
             ? listed
             : [new TrainingJobSummary(best!.TrainingJobName, best.TrainingJobArn, best.TrainingJobStatus, best.HyperParameters,
                 null, best.TrainingStartTime, best.TrainingEndTime)];
-        var bestName = best?.TrainingJobName ?? tuning?.BestTrainingJob?.TrainingJobName;
+    }
 
+    private static (DateTimeOffset Start, DateTimeOffset End) TrainingSpan(RunRequest run, TrainingResult training, IReadOnlyList<TrainingJobSummary> jobs)
+    {
+        var tuning = training.TuningJob;
         var start = tuning?.CreationTime ?? jobs.Select(j => j.TrainingStartTime ?? j.CreationTime).Where(t => t is not null).Min() ?? run.RequestedAt;
-        var end = tuning?.HyperParameterTuningEndTime ?? jobs.Select(j => j.TrainingEndTime).Where(t => t is not null).Max() ?? best?.TrainingEndTime ?? start;
+        var end = tuning?.HyperParameterTuningEndTime ?? jobs.Select(j => j.TrainingEndTime).Where(t => t is not null).Max()
+            ?? training.BestTrainingJob?.TrainingEndTime ?? start;
+        return (start, end);
+    }
 
-        // One search finds every run this execution already has (all carry mlops.run_id from creation on).
-        var known = (await client.FindRunsByTagAsync(experimentId, RunIdTag, run.RunId, ct))
+    /// <summary>One search finds every run this execution already has (all carry mlops.run_id from creation on).</summary>
+    private async Task<Dictionary<string, MlflowRun>> KnownRunsAsync(string experimentId, RunRequest run, CancellationToken ct) =>
+        (await client.FindRunsByTagAsync(experimentId, RunIdTag, run.RunId, ct))
             .Where(r => r.Tag(RunKeyTag) is not null)
             .GroupBy(r => r.Tag(RunKeyTag)!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => Oldest(g), StringComparer.Ordinal);
-        var parent = await EnsureRunAsync(known, experimentId, run, ParentKey(run), ParentRunName(run), start, [], ct);
-        var parentId = parent.Info.RunId;
 
+    private static List<MlflowParam> ParentParams(TrainingResult training, TuningJobConfig? tuningConfig)
+    {
+        var tuning = training.TuningJob;
         var parentParams = new List<MlflowParam>();
-        if (best?.HyperParameters is { } hp) parentParams.AddRange(Params(hp));
+        if (training.BestTrainingJob?.HyperParameters is { } hp) parentParams.AddRange(Params(hp));
         if (tuning is not null && (tuningConfig ?? tuning.HyperParameterTuningJobConfig) is { } cfg)
             parentParams.AddRange(TuningParams(cfg));
+        return parentParams;
+    }
 
+    private static List<MlflowMetric> ParentMetrics(TrainingResult training, IReadOnlyList<TrainingJobSummary> jobs, string? bestName, DateTimeOffset end)
+    {
         var stamp = end.ToUnixTimeMilliseconds();
         var parentMetrics = new List<MlflowMetric>();
-        if (best?.FinalMetricDataList is { } finals)
+        if (training.BestTrainingJob?.FinalMetricDataList is { } finals)
             parentMetrics.AddRange(finals.Select(m => new MlflowMetric(MlflowBatching.SanitizeKey(m.MetricName), m.Value, stamp)));
-        var objective = tuning?.BestTrainingJob?.FinalHyperParameterTuningJobObjectiveMetric
+        var objective = training.TuningJob?.BestTrainingJob?.FinalHyperParameterTuningJobObjectiveMetric
             ?? jobs.FirstOrDefault(j => j.TrainingJobName == bestName)?.FinalHyperParameterTuningJobObjectiveMetric;
         if (objective is not null) parentMetrics.Add(new("best_objective", objective.Value, stamp));
         parentMetrics.Add(new("training_jobs", jobs.Count, stamp));
         parentMetrics.Add(new("completed_training_jobs", jobs.Count(j => j.TrainingJobStatus is null or "Completed"), stamp));
+        return parentMetrics;
+    }
 
+    private static List<MlflowTag> ParentTags(RunRequest run, TrainingResult training, string? bestName)
+    {
+        var tuning = training.TuningJob;
+        var best = training.BestTrainingJob;
         var parentTags = new List<MlflowTag>(RunTags(run).Where(t => t.Value.Length > 0)) // a file logged by hand has no data location
         {
             new("mlops.run_role", "parent"),
@@ -116,60 +155,66 @@ public sealed class TrainingRunLogger(MlflowClient client, IObjectStore? store =
         if (bestName is not null) parentTags.Add(new("sagemaker.best_training_job_name", bestName));
         if (best?.TrainingJobArn is { } bestArn) parentTags.Add(new("sagemaker.best_training_job_arn", bestArn));
         if (best?.ModelArtifacts?.S3ModelArtifacts is { } artifact) parentTags.Add(new(ModelArtifactsTag, artifact));
+        return parentTags;
+    }
 
-        await client.LogBatchAsync(parentId, parentMetrics, parentParams, parentTags, ct);
-        await LogDatasetAsync(parentId, run, ct);
+    /// <summary>Ensures, fills and closes the child run of one training job; returns its run id.</summary>
+    private async Task<string> LogChildRunAsync(Dictionary<string, MlflowRun> known, string experimentId, RunRequest run, TrainingResult training,
+        TrainingJobSummary job, bool isBest, string parentId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
+        var jobStart = job.TrainingStartTime ?? job.CreationTime ?? start;
+        var child = await EnsureRunAsync(known, experimentId, run, ChildKey(run, job.TrainingJobName), job.TrainingJobName, jobStart,
+            [new(ParentRunIdTag, parentId)], ct);
+        var childId = child.Info.RunId;
 
-        var childIds = new List<string>();
-        foreach (var job in jobs)
+        // Params: the tuned values; the best job also has its full DescribeTrainingJob set (same values for tuned keys).
+        var hyper = new Dictionary<string, string>(job.TunedHyperParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (isBest && training.BestTrainingJob?.HyperParameters is { } all)
+            foreach (var (k, v) in all) hyper[k] = v;
+
+        var metrics = await ChildMetricsAsync(training, job, isBest, jobStart, job.TrainingEndTime ?? end, ct);
+        await client.LogBatchAsync(childId, metrics, Params(hyper), ChildTags(run, training, job, isBest), ct);
+        await LogDatasetAsync(childId, run, ct);
+        await client.UpdateRunAsync(childId, RunStatus(job.TrainingJobStatus), job.TrainingEndTime ?? end, ct);
+        return childId;
+    }
+
+    /// <summary>
+    /// The curves hold every round under the metric's own key; the tuner's objective has a key of its own, and a
+    /// final metric is logged only where no curve holds it, so no key has two points at step 0.
+    /// </summary>
+    private async Task<List<MlflowMetric>> ChildMetricsAsync(TrainingResult training, TrainingJobSummary job, bool isBest,
+        DateTimeOffset jobStart, DateTimeOffset jobEnd, CancellationToken ct)
+    {
+        var jobStamp = jobEnd.ToUnixTimeMilliseconds();
+        var curvePoints = await CurvesAsync(training.CurvesUri, job.TrainingJobName, jobStart, jobEnd, ct);
+        var curveKeys = curvePoints.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+        var metrics = new List<MlflowMetric>();
+        if (job.FinalHyperParameterTuningJobObjectiveMetric is { } fm)
+            metrics.Add(new(ObjectiveKey, fm.Value, jobStamp));
+        if (isBest && training.BestTrainingJob?.FinalMetricDataList is { } bestFinals)
+            foreach (var m in bestFinals.Where(m => !curveKeys.Contains(MlflowBatching.SanitizeKey(m.MetricName))))
+                metrics.Add(new(MlflowBatching.SanitizeKey(m.MetricName), m.Value, jobStamp));
+        metrics.AddRange(curvePoints);
+        return metrics;
+    }
+
+    private static List<MlflowTag> ChildTags(RunRequest run, TrainingResult training, TrainingJobSummary job, bool isBest)
+    {
+        var tags = new List<MlflowTag>
         {
-            var isBest = job.TrainingJobName == bestName;
-            var jobStart = job.TrainingStartTime ?? job.CreationTime ?? start;
-            var child = await EnsureRunAsync(known, experimentId, run, ChildKey(run, job.TrainingJobName), job.TrainingJobName, jobStart,
-                [new(ParentRunIdTag, parentId)], ct);
-            var childId = child.Info.RunId;
-            childIds.Add(childId);
-
-            // Params: the tuned values; the best job also has its full DescribeTrainingJob set (same values for tuned keys).
-            var hyper = new Dictionary<string, string>(job.TunedHyperParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-            if (isBest && best?.HyperParameters is { } all)
-                foreach (var (k, v) in all) hyper[k] = v;
-
-            var jobEnd = job.TrainingEndTime ?? end;
-            var jobStamp = jobEnd.ToUnixTimeMilliseconds();
-            // The curves hold every round under the metric's own key; the tuner's objective has a key of its own, and a
-            // final metric is logged only where no curve holds it, so no key has two points at step 0.
-            var curvePoints = await CurvesAsync(training.CurvesUri, job.TrainingJobName, jobStart, jobEnd, ct);
-            var curveKeys = curvePoints.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
-            var metrics = new List<MlflowMetric>();
-            if (job.FinalHyperParameterTuningJobObjectiveMetric is { } fm)
-                metrics.Add(new(ObjectiveKey, fm.Value, jobStamp));
-            if (isBest && best?.FinalMetricDataList is { } bestFinals)
-                foreach (var m in bestFinals.Where(m => !curveKeys.Contains(MlflowBatching.SanitizeKey(m.MetricName))))
-                    metrics.Add(new(MlflowBatching.SanitizeKey(m.MetricName), m.Value, jobStamp));
-            metrics.AddRange(curvePoints);
-
-            var tags = new List<MlflowTag>
-            {
-                new("mlops.run_role", "child"),
-                new(RunIdTag, run.RunId),
-                new("mlops.execution_arn", run.ExecutionArn),
-                new("mlops.data.fingerprint", run.Data.Fingerprint),
-                new("mlops.best", isBest ? "true" : "false"),
-                new("sagemaker.training_job_name", job.TrainingJobName),
-            };
-            if (job.TrainingJobArn is { } jobArn) tags.Add(new("sagemaker.training_job_arn", jobArn));
-            if (job.TrainingJobStatus is { } status) tags.Add(new("sagemaker.training_job_status", status));
-            if (tuning is not null) tags.Add(new("sagemaker.tuning_job_name", tuning.HyperParameterTuningJobName));
-            tags.AddRange(SystemTags(run));
-
-            await client.LogBatchAsync(childId, metrics, Params(hyper), tags, ct);
-            await LogDatasetAsync(childId, run, ct);
-            await client.UpdateRunAsync(childId, RunStatus(job.TrainingJobStatus), job.TrainingEndTime ?? end, ct);
-        }
-
-        await client.UpdateRunAsync(parentId, tuning?.HyperParameterTuningJobStatus is "Failed" ? "FAILED" : "FINISHED", end, ct);
-        return new MlflowLoggingOutput(MlflowLoggingStatus.Logged, experimentId, parentId, childIds);
+            new("mlops.run_role", "child"),
+            new(RunIdTag, run.RunId),
+            new("mlops.execution_arn", run.ExecutionArn),
+            new("mlops.data.fingerprint", run.Data.Fingerprint),
+            new("mlops.best", isBest ? "true" : "false"),
+            new("sagemaker.training_job_name", job.TrainingJobName),
+        };
+        if (job.TrainingJobArn is { } jobArn) tags.Add(new("sagemaker.training_job_arn", jobArn));
+        if (job.TrainingJobStatus is { } status) tags.Add(new("sagemaker.training_job_status", status));
+        if (training.TuningJob is { } tuning) tags.Add(new("sagemaker.tuning_job_name", tuning.HyperParameterTuningJobName));
+        tags.AddRange(SystemTags(run));
+        return tags;
     }
 
     // ---------------- evaluation ----------------

@@ -25,6 +25,7 @@ public static class CsvMatrixReader
 
     /// <param name="labelled">True for train/validation channels (label first), false for transform input.</param>
     /// <param name="weighted">True when the column after the label is the instance weight (the container's <c>csv_weights=1</c>).</param>
+    // Long on purpose: the per-byte hot loop of channel loading, kept in one span-based method (no per-line allocation).
     public static FeatureMatrix Read(IEnumerable<Part> parts, bool labelled, bool weighted = false)
     {
         if (weighted && !labelled) throw new ArgumentException("Only labelled channels carry weights.", nameof(weighted));

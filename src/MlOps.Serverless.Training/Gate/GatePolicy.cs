@@ -50,14 +50,30 @@ public sealed class GatePolicy(GateSettings settings)
         }
 
         var wmae = challenger.Wmae!.Value;
-        var naive = baseline.Wmae!.Value;
+        var passesThreshold = PassesThreshold(wmae, baseline.Wmae!.Value, reasons);
+        var beatsChampion = BeatsChampion(wmae, champion, championSummary, reasons);
+        if (championSummary?.StoredWmae is { } stored)
+            reasons.Add($"history only: the champion's package recorded WMAE {F(stored)} on the test weeks of the run that registered it");
+
+        var decision = passesThreshold && beatsChampion ? GateDecision.Promote : GateDecision.Reject;
+        return new GateVerdict(decision, reasons, challenger, baseline, championSummary);
+    }
+
+    /// <summary>(a): the challenger's WMAE is at most the configured multiple of the naive forecast's.</summary>
+    private bool PassesThreshold(double wmae, double naive, List<string> reasons)
+    {
         var limit = settings.MaxWmaeRatioToNaive * naive;
         var ratio = naive > 0 ? wmae / naive : double.PositiveInfinity;
         var passesThreshold = wmae <= limit;
         reasons.Add(passesThreshold
             ? $"threshold met: WMAE {F(wmae)} <= {F(settings.MaxWmaeRatioToNaive)} x naive WMAE {F(naive)} = {F(limit)} (ratio {ratio.ToString("0.000", CultureInfo.InvariantCulture)})"
             : $"threshold not met: WMAE {F(wmae)} > {F(settings.MaxWmaeRatioToNaive)} x naive WMAE {F(naive)} = {F(limit)} (ratio {ratio.ToString("0.000", CultureInfo.InvariantCulture)})");
+        return passesThreshold;
+    }
 
+    /// <summary>(b): true without a comparable champion; otherwise the challenger must beat its WMAE by the configured margin.</summary>
+    private bool BeatsChampion(double wmae, ChampionReference champion, ChampionSummary? championSummary, List<string> reasons)
+    {
         var beatsChampion = true;
         if (championSummary is null)
         {
@@ -77,11 +93,7 @@ public sealed class GatePolicy(GateSettings settings)
                 ? $"beats the champion {rows}: WMAE {F(wmae)} < {F(needed)} (champion WMAE {F(championWmae)} improved by {margin})"
                 : $"does not beat the champion {rows}: WMAE {F(wmae)} is not below {F(needed)} (champion WMAE {F(championWmae)} improved by {margin})");
         }
-        if (championSummary?.StoredWmae is { } stored)
-            reasons.Add($"history only: the champion's package recorded WMAE {F(stored)} on the test weeks of the run that registered it");
-
-        var decision = passesThreshold && beatsChampion ? GateDecision.Promote : GateDecision.Reject;
-        return new GateVerdict(decision, reasons, challenger, baseline, championSummary);
+        return beatsChampion;
     }
 
     /// <summary>
