@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using Amazon.CDK;
 using Amazon.CDK.Assertions;
+using MlOps.Serverless.Infra;
 
-namespace MlOps.Serverless.Infra.Tests;
+namespace MlOps.Serverless.Testing;
 
 /// <summary>
 /// One synthesis of the stack (jsii start-up is slow, so each fixture synthesises once): the CDK assertion
@@ -11,6 +12,9 @@ namespace MlOps.Serverless.Infra.Tests;
 public abstract class SynthesizedStack : IDisposable
 {
     private readonly string _workDirectory;
+
+    // jsii prints a Node end-of-life banner on start-up unless told the version is known.
+    static SynthesizedStack() => System.Environment.SetEnvironmentVariable("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20");
 
     protected SynthesizedStack(Dictionary<string, object> context)
     {

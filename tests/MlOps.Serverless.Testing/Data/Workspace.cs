@@ -4,8 +4,9 @@ using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Athena;
+using Xunit;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Testing;
 
 /// <summary>A temporary local S3 root with the data stages on DuckDB; deleted on dispose.</summary>
 public sealed class Workspace : IDisposable

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace MlOps.Serverless.MlFlow.Tests;
+namespace MlOps.Serverless.Testing;
 
 /// <summary>
 /// An in-process MLflow tracking server (Kestrel on 127.0.0.1, free port) implementing the REST endpoints

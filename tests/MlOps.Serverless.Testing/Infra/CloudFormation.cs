@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace MlOps.Serverless.Infra.Tests;
+namespace MlOps.Serverless.Testing;
 
 /// <summary>Helpers to read a synthesised template without a deployment.</summary>
 public static class CloudFormation

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace MlOps.Serverless.Infra.Tests;
+namespace MlOps.Serverless.Testing;
 
 /// <summary>The least-privilege rules every policy statement of the template must satisfy.</summary>
 public static class PolicyRules

@@ -6,10 +6,10 @@ using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.Storage;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Testing;
 
 /// <summary>Generated regression data (y = f(x) + noise) written as SageMaker XGBoost CSV channels.</summary>
-internal static class TestData
+public static class TestData
 {
     public const int Features = 4;
 

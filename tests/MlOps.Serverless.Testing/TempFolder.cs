@@ -1,4 +1,4 @@
-namespace MlOps.Serverless.Tests;
+namespace MlOps.Serverless.Testing;
 
 /// <summary>A fresh temporary folder for one test, removed when the test ends (xunit disposes test classes).</summary>
 public sealed class TempFolder : IDisposable
