@@ -2,7 +2,7 @@ using System.IO.Compression;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Local.Athena;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Local.Tests.Athena;
 
 /// <summary>The engine runs statements concurrently (the state machine's Parallel split branches), each on its own
 /// connection to the one database.</summary>

@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Local.Adapters;
 using MlOps.Serverless.Local.Athena;
+using Catalog = MlOps.Serverless.Data.Catalog;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Local.Tests.Athena;
 
 public sealed class LocalAthenaAdapterTests : IDisposable
 {

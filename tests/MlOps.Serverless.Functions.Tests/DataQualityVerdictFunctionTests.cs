@@ -2,13 +2,14 @@ using System.Text;
 using System.Text.Json;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Logging;
+using MlOps.Serverless.Data;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Quality;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Functions;
 using MlOps.Serverless.Local.S3;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Functions.Tests;
 
 public class DataQualityVerdictFunctionTests
 {

@@ -1,6 +1,6 @@
 using MlOps.Serverless.Local.SageMaker;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Local.Tests.SageMaker;
 
 public sealed class CsvJsonPathFilterTests
 {

@@ -9,7 +9,7 @@ using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Training.Gate;
 using MlOps.Serverless.Training.Json;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Functions.Tests;
 
 public sealed class EvaluationGateTests : IDisposable
 {

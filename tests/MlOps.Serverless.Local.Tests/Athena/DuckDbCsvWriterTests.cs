@@ -1,7 +1,7 @@
 using DuckDB.NET.Data;
 using MlOps.Serverless.Local.Athena;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Local.Tests.Athena;
 
 public sealed class DuckDbCsvWriterTests : IDisposable
 {

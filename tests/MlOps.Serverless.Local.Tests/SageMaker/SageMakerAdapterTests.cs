@@ -8,7 +8,7 @@ using MlOps.Serverless.Local.SageMaker;
 using MlOps.Serverless.Training.Jobs;
 using MlOps.Serverless.Training.Metrics;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Local.Tests.SageMaker;
 
 public sealed class SageMakerAdapterTests : IDisposable
 {
