@@ -4,7 +4,7 @@ using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Data.Quality;
 using MlOps.Serverless.Data.Sample;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Quality;
 
 /// <summary>The verdict's rules against hand-written measurements (the files themselves are a clean sample).</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xUnit disposes it in IAsyncLifetime.DisposeAsync")]

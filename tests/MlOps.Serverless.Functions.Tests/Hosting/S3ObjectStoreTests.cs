@@ -6,7 +6,7 @@ using MlOps.Serverless.Functions.Hosting;
 using Moq;
 using S3Location = MlOps.Serverless.Core.Storage.S3Location;
 
-namespace MlOps.Serverless.Functions.Tests;
+namespace MlOps.Serverless.Functions.Tests.Hosting;
 
 public sealed class S3ObjectStoreTests
 {

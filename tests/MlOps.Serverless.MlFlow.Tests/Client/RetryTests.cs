@@ -1,7 +1,7 @@
 using System.Net;
 using MlOps.Serverless.MlFlow.Client;
 
-namespace MlOps.Serverless.MlFlow.Tests;
+namespace MlOps.Serverless.MlFlow.Tests.Client;
 
 public sealed class RetryTests : IAsyncLifetime
 {

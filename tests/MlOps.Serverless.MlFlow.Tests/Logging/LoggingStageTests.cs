@@ -10,7 +10,7 @@ using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Json;
 using MlOps.Serverless.MlFlow.Logging;
 
-namespace MlOps.Serverless.MlFlow.Tests;
+namespace MlOps.Serverless.MlFlow.Tests.Logging;
 
 public sealed class LoggingStageTests : IDisposable
 {

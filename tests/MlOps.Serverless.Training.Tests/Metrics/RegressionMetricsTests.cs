@@ -1,6 +1,6 @@
 using MlOps.Serverless.Training.Metrics;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Training.Tests.Metrics;
 
 public sealed class RegressionMetricsTests
 {

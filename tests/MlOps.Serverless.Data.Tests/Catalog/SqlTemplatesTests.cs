@@ -6,7 +6,7 @@ using MlOps.Serverless.Core.SageMaker;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Catalog;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Catalog;
 
 public class SqlTemplatesTests
 {

@@ -4,9 +4,10 @@ using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Local.S3;
+using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Logging;
 
-namespace MlOps.Serverless.MlFlow.Tests;
+namespace MlOps.Serverless.MlFlow.Tests.Logging;
 
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xUnit disposes it in IAsyncLifetime.DisposeAsync")]
 public sealed class TrainingRunLoggerTests : IAsyncLifetime
@@ -182,7 +183,7 @@ public sealed class TrainingRunLoggerTests : IAsyncLifetime
     public async Task Evaluation_without_a_logged_training_is_resource_not_found()
     {
         using var client = Samples.Client(_server.BaseUri);
-        var e = await Assert.ThrowsAsync<Client.MlflowResourceNotFound>(() => new TrainingRunLogger(client).LogAsync(
+        var e = await Assert.ThrowsAsync<MlflowResourceNotFound>(() => new TrainingRunLogger(client).LogAsync(
             new MlflowLoggingInput(MlflowLoggingAction.Evaluation, Samples.Run(), Evaluation: new EvaluationResult("reject"))));
         Assert.Contains("exec-2026-11-27-a", e.Message);
     }

@@ -2,7 +2,7 @@ using MlOps.Serverless.Training.Data;
 using MlOps.Serverless.Training.Jobs;
 using MlOps.Serverless.Training.XGBoost;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Training.Tests.Jobs;
 
 public sealed class XgboostTrainerTests
 {

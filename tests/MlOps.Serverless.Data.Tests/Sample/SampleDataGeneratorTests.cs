@@ -2,7 +2,7 @@ using System.Globalization;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Sample;
 
 public class SampleDataGeneratorTests
 {

@@ -3,7 +3,7 @@ using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.MlFlow.Json;
 using MlOps.Serverless.MlFlow.Logging;
 
-namespace MlOps.Serverless.MlFlow.Tests;
+namespace MlOps.Serverless.MlFlow.Tests.Logging;
 
 public sealed class LoggingInputFileTests
 {

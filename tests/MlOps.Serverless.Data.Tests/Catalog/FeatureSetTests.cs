@@ -1,6 +1,6 @@
 using MlOps.Serverless.Data.Catalog;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Catalog;
 
 public class FeatureSetTests
 {

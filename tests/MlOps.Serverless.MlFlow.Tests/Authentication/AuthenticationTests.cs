@@ -7,7 +7,7 @@ using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.MlFlow.Authentication;
 using MlOps.Serverless.MlFlow.Client;
 
-namespace MlOps.Serverless.MlFlow.Tests;
+namespace MlOps.Serverless.MlFlow.Tests.Authentication;
 
 public sealed class AuthenticationTests
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using MlOps.Serverless.Data.Catalog;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Sql;
 
 /// <summary>The data stages on the real files (../shared), when present.</summary>
 public class RealDataTests

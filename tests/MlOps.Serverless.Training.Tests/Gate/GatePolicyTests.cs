@@ -1,7 +1,7 @@
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Training.Gate;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Training.Tests.Gate;
 
 public sealed class GatePolicyTests
 {

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Sql;
 
 public class DataStagesTests(DataStagesFixture fixture) : IClassFixture<DataStagesFixture>
 {

@@ -4,7 +4,7 @@ using MlOps.Serverless.Data.Quality;
 using MlOps.Serverless.Data.Sample;
 using MlOps.Serverless.Local.Athena;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Sql;
 
 /// <summary>The default generated sample run once through every data stage on DuckDB; tests read the outputs.</summary>
 public sealed class DataStagesFixture : IAsyncLifetime

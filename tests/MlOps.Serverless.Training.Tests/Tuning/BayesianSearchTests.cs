@@ -1,7 +1,7 @@
 using System.Globalization;
 using MlOps.Serverless.Training.Tuning;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Training.Tests.Tuning;
 
 public sealed class BayesianSearchTests
 {

@@ -4,7 +4,7 @@ using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Quality;
 using MlOps.Serverless.Data.Sample;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Quality;
 
 /// <summary>Each bad input of the issue must fail the quality stage with a message naming file, column, count or examples.</summary>
 public class QualityBadInputTests

@@ -3,7 +3,7 @@ using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Data.Sample;
 
-namespace MlOps.Serverless.Data.Tests;
+namespace MlOps.Serverless.Data.Tests.Sql;
 
 /// <summary>More than one training instance: the channels are ShardedByS3Key, so the splits must give each instance files of its own.</summary>
 public sealed class ShardedSplitTests : IDisposable

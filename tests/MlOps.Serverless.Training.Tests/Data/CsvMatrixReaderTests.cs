@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using MlOps.Serverless.Training.Data;
 
-namespace MlOps.Serverless.Training.Tests;
+namespace MlOps.Serverless.Training.Tests.Data;
 
 public sealed class CsvMatrixReaderTests
 {
