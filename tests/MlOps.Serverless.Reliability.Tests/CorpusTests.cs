@@ -9,7 +9,6 @@ using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.MlFlow.Client;
-using MlOps.Serverless.MlFlow.Tests;
 using MlOps.Serverless.Reliability.Tests.Support;
 using Xunit.Abstractions;
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.SageMaker;
 using MlOps.Serverless.MlFlow.Authentication;
-using MlOps.Serverless.MlFlow.Tests;
 using MlOps.Serverless.Reliability.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Infra;
-using MlOps.Serverless.Infra.Tests;
 using MlOps.Serverless.Reliability.Tests.Support;
 using Xunit.Abstractions;
 

@@ -6,7 +6,6 @@ using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.MlFlow.Client;
 using MlOps.Serverless.MlFlow.Logging;
-using MlOps.Serverless.MlFlow.Tests;
 
 namespace MlOps.Serverless.Local.Tests.Run;
 
