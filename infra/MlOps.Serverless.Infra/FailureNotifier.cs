@@ -29,7 +29,7 @@ public sealed class FailureNotifier : Construct
     {
         var stack = Stack.Of(this);
         var definitionPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.DefinitionPath))!, FailureNotification.DefinitionFileName);
-        var definition = Workflow.LoadDefinition(definitionPath);
+        var definition = RetrainingStateMachine.LoadDefinition(definitionPath);
         var executions = RetrainingExecutions(stack, settings);
         targets = targets with { ExecutionArns = [executions] };
 
@@ -52,7 +52,7 @@ public sealed class FailureNotifier : Construct
             StateMachineName = $"{settings.Prefix}-failure-notifier",
             StateMachineType = StateMachineType.EXPRESS,
             DefinitionBody = DefinitionBody.FromString(definition),
-            DefinitionSubstitutions = new Dictionary<string, string>(Workflow.FillPlaceholders(definition, new Dictionary<string, string>
+            DefinitionSubstitutions = new Dictionary<string, string>(RetrainingStateMachine.FillPlaceholders(definition, new Dictionary<string, string>
             {
                 ["FailureNotifierFunctionArn"] = targets.FunctionArns.Single(),
                 ["NotificationTopicArn"] = targets.TopicArn,

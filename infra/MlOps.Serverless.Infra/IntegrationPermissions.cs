@@ -9,7 +9,7 @@ namespace MlOps.Serverless.Infra;
 /// <summary>What a state machine role may touch: the deployed resources its integrations act on.</summary>
 /// <param name="ExecutionArns">The executions whose history may be read (the failure notifier: the retraining state machine's).</param>
 public sealed record WorkflowTargets(
-    Storage Storage,
+    Buckets Buckets,
     QueryEngine Queries,
     SageMakerResources SageMaker,
     IReadOnlyList<string> FunctionArns,
@@ -148,7 +148,7 @@ public static class IntegrationPermissions
         [States + "athena:getQueryResults"] = (t, s, _) =>
         [
             Allow(["athena:GetQueryResults"], [WorkGroupArn(t, s)]),
-            Allow(["s3:GetObject"], [t.Storage.AthenaResults.ArnForObjects("*")]),
+            Allow(["s3:GetObject"], [t.Buckets.AthenaResults.ArnForObjects("*")]),
         ],
 
         [States + "sagemaker:createHyperParameterTuningJob.sync"] = (t, s, _) =>
@@ -191,7 +191,7 @@ public static class IntegrationPermissions
             Allow(["sagemaker:CreateModelPackage"], [ModelPackageArn(t, s), ModelPackageGroupArn(t, s)]),
             Allow(["sagemaker:AddTags"], [ModelPackageArn(t, s)]),
             // SageMaker validates the model artifact with the caller's credentials.
-            Allow(["s3:GetObject"], [t.Storage.Artifacts.ArnForObjects(Storage.RunsPrefix + "*")]),
+            Allow(["s3:GetObject"], [t.Buckets.Artifacts.ArnForObjects(Buckets.RunsPrefix + "*")]),
         ],
         [States + "sagemaker:createEndpointConfig"] = (_, s, endpoint) => endpoint
             ? [Allow(["sagemaker:CreateEndpointConfig"], SageMakerArns(s, "endpoint-config")), Tagging(s, "endpoint-config")]
@@ -221,7 +221,7 @@ public static class IntegrationPermissions
     /// UNLOAD targets and the workgroup's result location.</summary>
     private static IEnumerable<PolicyStatement> Athena(WorkflowTargets t, Stack s, bool sync)
     {
-        var storage = t.Storage;
+        var buckets = t.Buckets;
         yield return Allow(
             sync ? ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:StopQueryExecution"] : ["athena:StartQueryExecution"],
             [WorkGroupArn(t, s)]);
@@ -238,12 +238,12 @@ public static class IntegrationPermissions
             s.FormatArn(new ArnComponents { Service = "glue", Resource = "table", ResourceName = t.Queries.DatabaseName + "/*" }),
         ]);
         // The raw tables read the run's copy under runs/ (PrepareRun makes it), never the upload bucket.
-        yield return Allow(["s3:GetBucketLocation"], [storage.Work.BucketArn, storage.AthenaResults.BucketArn]);
-        yield return Storage.List(storage.Work, Storage.RunsPrefix, "s3:ListBucket", "s3:ListBucketMultipartUploads");
-        yield return Storage.Objects(storage.Work, Storage.RunsPrefix,
+        yield return Allow(["s3:GetBucketLocation"], [buckets.Work.BucketArn, buckets.AthenaResults.BucketArn]);
+        yield return Buckets.List(buckets.Work, Buckets.RunsPrefix, "s3:ListBucket", "s3:ListBucketMultipartUploads");
+        yield return Buckets.Objects(buckets.Work, Buckets.RunsPrefix,
             "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts");
-        yield return Storage.List(storage.AthenaResults, "query-results/", "s3:ListBucket", "s3:ListBucketMultipartUploads");
-        yield return Storage.Objects(storage.AthenaResults, "query-results/",
+        yield return Buckets.List(buckets.AthenaResults, "query-results/", "s3:ListBucket", "s3:ListBucketMultipartUploads");
+        yield return Buckets.Objects(buckets.AthenaResults, "query-results/",
             "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts");
     }
 

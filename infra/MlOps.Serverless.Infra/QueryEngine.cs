@@ -17,7 +17,7 @@ public sealed class QueryEngine : Construct
     public string WorkGroupName { get; }
     public IReadOnlyList<string> TableNames { get; }
 
-    public QueryEngine(Construct scope, string id, StackSettings settings, Storage storage) : base(scope, id)
+    public QueryEngine(Construct scope, string id, StackSettings settings, Buckets buckets) : base(scope, id)
     {
         DatabaseName = settings.Prefix.Replace('-', '_') + "_retraining";
         WorkGroupName = settings.Prefix + "-retraining";
@@ -34,10 +34,10 @@ public sealed class QueryEngine : Construct
         });
 
         foreach (var table in DataCatalog.Tables)
-            CreateTable(table, (table.Bucket == BucketRole.Raw ? storage.Raw : storage.Work).BucketName, stack).AddDependency(database);
+            CreateTable(table, (table.Bucket == BucketRole.Raw ? buckets.Raw : buckets.Work).BucketName, stack).AddDependency(database);
         TableNames = DataCatalog.Tables.Select(t => t.Name).ToList();
 
-        CreateWorkGroup(settings, storage);
+        CreateWorkGroup(settings, buckets);
     }
 
     /// <summary>A Glue table over the table's S3 location, its partitions found by projection.</summary>
@@ -60,7 +60,7 @@ public sealed class QueryEngine : Construct
         });
     }
 
-    private void CreateWorkGroup(StackSettings settings, Storage storage)
+    private void CreateWorkGroup(StackSettings settings, Buckets buckets)
     {
         new CfnWorkGroup(this, "WorkGroup", new CfnWorkGroupProps
         {
@@ -78,7 +78,7 @@ public sealed class QueryEngine : Construct
                 EngineVersion = new CfnWorkGroup.EngineVersionProperty { SelectedEngineVersion = "Athena engine version 3" },
                 ResultConfiguration = new CfnWorkGroup.ResultConfigurationProperty
                 {
-                    OutputLocation = $"s3://{storage.AthenaResults.BucketName}/query-results/",
+                    OutputLocation = $"s3://{buckets.AthenaResults.BucketName}/query-results/",
                     EncryptionConfiguration = new CfnWorkGroup.EncryptionConfigurationProperty { EncryptionOption = "SSE_S3" },
                 },
             },

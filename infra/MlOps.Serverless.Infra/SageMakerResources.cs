@@ -28,7 +28,7 @@ public sealed class SageMakerResources : Construct
     public static IReadOnlyDictionary<string, string[]> NamePrefixesFor(string prefix) =>
         JobNames.KindsByResourceType.ToDictionary(p => p.Key, p => p.Value.Select(kind => JobNames.Start(kind, prefix)).ToArray());
 
-    public SageMakerResources(Construct scope, string id, StackSettings settings, Storage storage) : base(scope, id)
+    public SageMakerResources(Construct scope, string id, StackSettings settings, Buckets buckets) : base(scope, id)
     {
         var stack = Stack.Of(this);
         NamePrefixes = NamePrefixesFor(settings.Prefix);
@@ -54,22 +54,22 @@ public sealed class SageMakerResources : Construct
             Description = "SageMaker jobs of the retraining workflow: its buckets, the XGBoost image, logs and metrics",
         });
 
-        GrantRunData(ExecutionRole, storage);
+        GrantRunData(ExecutionRole, buckets);
         GrantJobKey(ExecutionRole, JobKey);
         GrantXgboostImage(ExecutionRole);
         GrantJobLogsAndMetrics(ExecutionRole, stack);
     }
 
-    private static void GrantRunData(Role role, Storage storage)
+    private static void GrantRunData(Role role, Buckets buckets)
     {
         // Channels (train/validation/test features) and transform output live in the work bucket; model
         // artifacts and checkpoints in the artifact bucket.
-        foreach (var statement in Storage.ReadWriteRuns(storage.Work)) role.AddToPolicy(statement);
-        foreach (var statement in Storage.ReadWriteRuns(storage.Artifacts)) role.AddToPolicy(statement);
+        foreach (var statement in Buckets.ReadWriteRuns(buckets.Work)) role.AddToPolicy(statement);
+        foreach (var statement in Buckets.ReadWriteRuns(buckets.Artifacts)) role.AddToPolicy(statement);
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["s3:GetBucketLocation"],
-            Resources = [storage.Work.BucketArn, storage.Artifacts.BucketArn],
+            Resources = [buckets.Work.BucketArn, buckets.Artifacts.BucketArn],
         }));
     }
 

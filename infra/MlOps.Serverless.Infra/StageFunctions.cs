@@ -22,16 +22,16 @@ public sealed class StageFunctions : Construct
 
     public IReadOnlyDictionary<StageSpec, Function> Functions { get; }
 
-    public StageFunctions(Construct scope, string id, StackSettings settings, Storage storage) : base(scope, id)
+    public StageFunctions(Construct scope, string id, StackSettings settings, Buckets buckets) : base(scope, id)
     {
         var code = Code.FromAsset(ResolveAsset(settings.FunctionsAssetPath));
         var pipelineSettings = settings.EffectivePipelineSettings().ToJsonString();
         var common = new Dictionary<string, string>
         {
-            ["RAW_BUCKET"] = storage.Raw.BucketName,
-            ["RAW_PREFIX"] = Storage.RawPrefix,
-            ["WORK_BUCKET"] = storage.Work.BucketName,
-            ["ARTIFACT_BUCKET"] = storage.Artifacts.BucketName,
+            ["RAW_BUCKET"] = buckets.Raw.BucketName,
+            ["RAW_PREFIX"] = Buckets.RawPrefix,
+            ["WORK_BUCKET"] = buckets.Work.BucketName,
+            ["ARTIFACT_BUCKET"] = buckets.Artifacts.BucketName,
         };
 
         var functions = new Dictionary<StageSpec, Function>();
@@ -40,10 +40,10 @@ public sealed class StageFunctions : Construct
         Functions = functions;
 
         // PrepareRun copies the fingerprinted upload versions into the run's prefix; later stages read only the copy.
-        Grant(StageSpec.PrepareRun, [.. Storage.ReadRaw(storage), .. Storage.ReadWriteRuns(storage.Work)]);
-        Grant(StageSpec.DataQualityVerdict, Storage.ReadWriteRuns(storage.Work));
-        Grant(StageSpec.MlflowLogger, [.. Storage.ReadWriteRuns(storage.Work), .. ReadCurves(storage)]);
-        Grant(StageSpec.EvaluationGate, Storage.ReadWriteRuns(storage.Work));
+        Grant(StageSpec.PrepareRun, [.. Buckets.ReadRaw(buckets), .. Buckets.ReadWriteRuns(buckets.Work)]);
+        Grant(StageSpec.DataQualityVerdict, Buckets.ReadWriteRuns(buckets.Work));
+        Grant(StageSpec.MlflowLogger, [.. Buckets.ReadWriteRuns(buckets.Work), .. ReadCurves(buckets)]);
+        Grant(StageSpec.EvaluationGate, Buckets.ReadWriteRuns(buckets.Work));
         GrantMlflow(settings);
     }
 
@@ -112,13 +112,13 @@ public sealed class StageFunctions : Construct
 
     /// <summary>The logger reads each training job's per-round curves beside its model artifact
     /// (<c>runs/{runId}/models/{job}/output/metric-curves.json</c>); listing lets a missing file answer 404, not 403.</summary>
-    private static PolicyStatement[] ReadCurves(Storage storage) =>
+    private static PolicyStatement[] ReadCurves(Buckets buckets) =>
     [
-        Storage.List(storage.Artifacts, Storage.RunsPrefix, "s3:ListBucket"),
+        Buckets.List(buckets.Artifacts, Buckets.RunsPrefix, "s3:ListBucket"),
         new(new PolicyStatementProps
         {
             Actions = ["s3:GetObject"],
-            Resources = [storage.Artifacts.ArnForObjects(Storage.RunsPrefix + "*/models/*/output/metric-curves.json")],
+            Resources = [buckets.Artifacts.ArnForObjects(Buckets.RunsPrefix + "*/models/*/output/metric-curves.json")],
         }),
     ];
 
@@ -158,7 +158,7 @@ public sealed class StageFunctions : Construct
     }
 
     /// <summary>
-    /// The MLflow REST operations the logging stage calls (MlflowClient through MlOps.Serverless.MlFlow.Logging), as
+    /// The MLflow REST operations the MlflowLogger stage calls (MlflowClient through MlOps.Serverless.Mlflow.Logging), as
     /// sagemaker-mlflow IAM actions. Not AccessUI: the stage never opens the UI.
     /// </summary>
     public static IReadOnlyList<string> MlflowActions { get; } =

@@ -19,9 +19,9 @@ public sealed class Triggers : Construct
     public IReadOnlyList<(string Name, Queue Queue)> DeadLetterQueues { get; }
 
     /// <summary>The marker object whose creation starts a run: <c>incoming/{batchId}/manifest.json</c>.</summary>
-    public static string MarkerKeyPattern => $"{Storage.RawPrefix}*/{RunPreparationSettings.ManifestName}";
+    public static string MarkerKeyPattern => $"{Buckets.RawPrefix}*/{RunPreparationSettings.ManifestName}";
 
-    public Triggers(Construct scope, string id, StackSettings settings, Storage storage, IStateMachine stateMachine) : base(scope, id)
+    public Triggers(Construct scope, string id, StackSettings settings, Buckets buckets, IStateMachine stateMachine) : base(scope, id)
     {
         var scheduleDlq = DeadLetterQueue("ScheduleDeadLetters");
         ScheduleRule = new Rule(this, "Schedule", new RuleProps
@@ -42,7 +42,7 @@ public sealed class Triggers : Construct
                 DetailType = ["Object Created"],
                 Detail = new Dictionary<string, object>
                 {
-                    ["bucket"] = new Dictionary<string, object> { ["name"] = new[] { storage.Raw.BucketName } },
+                    ["bucket"] = new Dictionary<string, object> { ["name"] = new[] { buckets.Raw.BucketName } },
                     // Only the marker, never the CSVs of the same upload: one upload, one run.
                     ["object"] = new Dictionary<string, object>
                     {

@@ -37,7 +37,7 @@ public sealed class DefinitionTests(DefaultStack stack)
     [Theory]
     [InlineData("PrepareRun", "PrepareRunFunction")]
     [InlineData("QualityVerdict", "DataQualityVerdictFunction")]
-    [InlineData("LogTraining", "MlflowLoggingFunction")]
+    [InlineData("LogTraining", "MlflowLoggerFunction")]
     [InlineData("EvaluationGate", "EvaluationGateFunction")]
     public void Lambda_states_invoke_the_function_of_their_stage(string state, string className)
     {
@@ -75,7 +75,7 @@ public sealed class DefinitionTests(DefaultStack stack)
     [Fact]
     public void A_placeholder_the_stack_cannot_fill_fails_the_synth_naming_it()
     {
-        var error = Assert.Throws<InvalidConfiguration>(() => Workflow.FillPlaceholders(
+        var error = Assert.Throws<InvalidConfiguration>(() => RetrainingStateMachine.FillPlaceholders(
             """{"a":"${WorkBucket}","b":"${NewThing}"}""", new Dictionary<string, string> { ["WorkBucket"] = "w" }));
         Assert.Contains("${NewThing}", error.Message);
         Assert.DoesNotContain("${WorkBucket}", error.Message.Split("provides")[0]);
@@ -84,7 +84,7 @@ public sealed class DefinitionTests(DefaultStack stack)
     [Fact]
     public void Substitution_values_are_escaped_for_their_place_inside_json_strings()
     {
-        var filled = Workflow.FillPlaceholders("""{"q":"${QualitySql}"}""", new Dictionary<string, string> { ["QualitySql"] = "a \"b\" \\ c" });
+        var filled = RetrainingStateMachine.FillPlaceholders("""{"q":"${QualitySql}"}""", new Dictionary<string, string> { ["QualitySql"] = "a \"b\" \\ c" });
         Assert.Equal("a \"b\" \\ c", (string?)JsonNode.Parse("""{"q":"${QualitySql}"}""".Replace("${QualitySql}", filled["QualitySql"], StringComparison.Ordinal))!["q"]);
     }
 

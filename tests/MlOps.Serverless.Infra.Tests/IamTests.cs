@@ -200,7 +200,7 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, Existin
     // PrepareRun copies the upload into runs/; the others read the copy; all read what the encrypted jobs wrote.
     [InlineData("PrepareRunFunction", new[] { "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "kms:Decrypt" })]
     [InlineData("DataQualityVerdictFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt" })]
-    [InlineData("MlflowLoggingFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt" })]
+    [InlineData("MlflowLoggerFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt" })]
     [InlineData("EvaluationGateFunction", new[] { "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt" })]
     public void Each_stage_role_has_only_its_logs_tracing_and_data_permissions(string className, string[] data)
     {
@@ -213,7 +213,7 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, Existin
     [Fact]
     public void Mlflow_logger_reads_exactly_the_per_round_curves_in_the_artifacts_bucket_and_writes_nothing_there()
     {
-        var statements = Allows(stack, FunctionRole(stack, "MlflowLoggingFunction")).ToList();
+        var statements = Allows(stack, FunctionRole(stack, "MlflowLoggerFunction")).ToList();
         var artifacts = statements.SelectMany(s => CloudFormation.List(s["Resource"]).Select(r => (Statement: s, Resource: r)))
             .Where(p => p.Resource.StartsWith("StorageArtifacts", StringComparison.Ordinal)).ToList();
         Assert.Contains(artifacts, p => Regex.IsMatch(p.Resource, @"^StorageArtifacts\w+\.Arn/runs/\*/models/\*/output/metric-curves\.json$")
@@ -226,7 +226,7 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, Existin
     [Fact]
     public void Stage_roles_write_only_under_runs_and_read_raw_only_under_incoming()
     {
-        foreach (var className in new[] { "PrepareRunFunction", "DataQualityVerdictFunction", "MlflowLoggingFunction", "EvaluationGateFunction" })
+        foreach (var className in new[] { "PrepareRunFunction", "DataQualityVerdictFunction", "MlflowLoggerFunction", "EvaluationGateFunction" })
             foreach (var statement in Allows(stack, FunctionRole(stack, className)))
             {
                 var actions = CloudFormation.List(statement["Action"]);
@@ -263,7 +263,7 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, Existin
     [Fact]
     public void Managed_mlflow_gets_exactly_the_sagemaker_mlflow_actions_it_calls_on_that_server()
     {
-        var statements = Allows(full, FunctionRole(full, "MlflowLoggingFunction")).ToList();
+        var statements = Allows(full, FunctionRole(full, "MlflowLoggerFunction")).ToList();
         var mlflow = statements.Where(s => CloudFormation.List(s["Action"]).Any(a => a.StartsWith("sagemaker-mlflow:", StringComparison.Ordinal))).ToList();
         var statement = Assert.Single(mlflow);
         Assert.Equal([FullFeaturedStack.MlflowArn], CloudFormation.List(statement["Resource"]));
@@ -273,19 +273,19 @@ public sealed class IamTests(DefaultStack stack, FullFeaturedStack full, Existin
                 "SetExperimentTag", "SetRegisteredModelAlias", "UpdateRegisteredModel", "UpdateRun" }.Select(a => "sagemaker-mlflow:" + a),
             CloudFormation.List(statement["Action"]).Order());
         Assert.DoesNotContain(statements, s => CloudFormation.List(s["Action"]).Any(a => a.StartsWith("sagemaker-mlflow:", StringComparison.Ordinal)) && s != statement);
-        Assert.DoesNotContain(Allows(stack, FunctionRole(stack, "MlflowLoggingFunction")),
+        Assert.DoesNotContain(Allows(stack, FunctionRole(stack, "MlflowLoggerFunction")),
             s => CloudFormation.List(s["Action"]).Any(a => a.StartsWith("sagemaker-mlflow:", StringComparison.Ordinal) || a.StartsWith("ssm:", StringComparison.Ordinal)));
     }
 
     [Fact]
     public void Mlflow_credentials_are_readable_as_that_one_parameter_decrypted_only_through_ssm()
     {
-        var statements = Allows(full, FunctionRole(full, "MlflowLoggingFunction")).ToList();
+        var statements = Allows(full, FunctionRole(full, "MlflowLoggerFunction")).ToList();
         Assert.Equal(["arn:aws:ssm:us-east-1:123456789012:parameter/retail/mlflow/credentials"], Resources(statements, "ssm:GetParameter"));
         var decrypt = statements.Single(s => CloudFormation.List(s["Action"]).SequenceEqual(["kms:Decrypt"]) && s["Condition"] is not null);
         Assert.Equal("ssm.us-east-1.amazonaws.com", CloudFormation.Resolve(decrypt["Condition"]!["StringEquals"]!["kms:ViaService"]));
         var env = full.Resources("AWS::Lambda::Function")
-            .Single(f => ((string?)f.Resource["Properties"]!["Handler"])!.Contains("MlflowLoggingFunction", StringComparison.Ordinal))
+            .Single(f => ((string?)f.Resource["Properties"]!["Handler"])!.Contains("MlflowLoggerFunction", StringComparison.Ordinal))
             .Resource["Properties"]!["Environment"]!["Variables"]!;
         Assert.Equal(FullFeaturedStack.MlflowArn, (string?)env["MLFLOW_TRACKING_URI"]);
         Assert.Equal("/retail/mlflow/credentials", (string?)env["MLFLOW_CREDENTIALS_PARAMETER"]);

@@ -81,7 +81,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [Theory]
     [InlineData("PrepareRunFunction", 60)]
     [InlineData("DataQualityVerdictFunction", 120)]
-    [InlineData("MlflowLoggingFunction", 300)]
+    [InlineData("MlflowLoggerFunction", 300)]
     [InlineData("EvaluationGateFunction", 120)]
     public void Each_stage_is_a_dotnet10_arm64_function_with_json_logs_and_tracing(string className, int timeout) =>
         stack.Template.HasResourceProperties("AWS::Lambda::Function", new Dictionary<string, object>
@@ -118,7 +118,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [Fact]
     public void Without_a_tracking_server_the_mlflow_stage_gets_no_mlflow_settings()
     {
-        var env = Environment("MlflowLoggingFunction");
+        var env = Environment("MlflowLoggerFunction");
         Assert.False(env.ContainsKey("MLFLOW_TRACKING_URI"));
         Assert.False(env.ContainsKey("MLFLOW_CREDENTIALS_PARAMETER"));
     }

@@ -8,7 +8,7 @@ using MlOps.Serverless.Data.Catalog;
 using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
-using MlOps.Serverless.MlFlow.Client;
+using MlOps.Serverless.Mlflow.Client;
 using MlOps.Serverless.Reliability.Tests.Support;
 using Xunit.Abstractions;
 
@@ -92,7 +92,7 @@ public sealed class CorpusTests(ITestOutputHelper output) : IDisposable
         var store = new LocalFolderObjectStore(Path.Combine(_root, "triggers", "s3"));
         foreach (var dataset in RawDatasets.All)
         {
-            var key = new S3Location(LocalLayout.RawBucket, RawDatasets.KeyOf(dataset, "corpus"));
+            var key = new S3Uri(LocalLayout.RawBucket, RawDatasets.KeyOf(dataset, "corpus"));
             if (!File.Exists(store.PathOf(key))) await store.PutAsync(key, File.OpenRead(Path.Combine(CorpusDirectory, "data", "base", dataset.FileName)), "text/csv");
         }
         var prepare = LocalFunctions.Create(store, null, TextWriter.Null)["PrepareRun"];

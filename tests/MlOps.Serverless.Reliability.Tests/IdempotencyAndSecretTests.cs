@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.SageMaker;
-using MlOps.Serverless.MlFlow.Authentication;
+using MlOps.Serverless.Mlflow.Authentication;
 using MlOps.Serverless.Reliability.Tests.Support;
 using Xunit.Abstractions;
 

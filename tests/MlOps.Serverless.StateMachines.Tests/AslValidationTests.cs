@@ -28,7 +28,7 @@ public sealed class AslValidationTests
 
     [Fact]
     public void Failure_notifier_definition_with_its_placeholders_filled_is_valid_according_to_asl_validator() =>
-        AssertValid(FailureNotification.DefinitionFileName, DefinitionTemplate.Substitute(WorkflowDefinition.LoadTemplate(FailureNotification.DefinitionFileName),
+        AssertValid(FailureNotification.DefinitionFileName, DefinitionTemplate.Substitute(DefinitionFile.LoadTemplate(FailureNotification.DefinitionFileName),
             new Dictionary<string, string>
             {
                 ["FailureNotifierFunctionArn"] = "arn:aws:lambda:us-east-1:123456789012:function:mlops-FailureNotifier",
@@ -38,7 +38,7 @@ public sealed class AslValidationTests
     [Fact]
     public void Every_deployment_specific_value_is_a_placeholder()
     {
-        var template = WorkflowDefinition.LoadTemplate();
+        var template = DefinitionFile.LoadTemplate();
         var placeholders = DefinitionTemplate.Placeholders(template);
 
         Assert.Contains("PrepareRunFunctionArn", placeholders);

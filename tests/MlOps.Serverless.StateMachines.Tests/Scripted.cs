@@ -63,7 +63,7 @@ public static class TestRuns
         using var folder = new TempFolder("mlops-sm-");
         var store = new LocalFolderObjectStore(folder.Path);
         foreach (var key in new[] { "incoming/current/sales/sales.csv", "incoming/current/features/features.csv", "incoming/current/stores/stores.csv" })
-            await store.PutAsync(new S3Location("raw", key), new MemoryStream("a,b\r\n1,2"u8.ToArray()), "text/csv");
+            await store.PutAsync(new S3Uri("raw", key), new MemoryStream("a,b\r\n1,2"u8.ToArray()), "text/csv");
         var preparation = new RunPreparation(new RunPreparationSettings("raw", "incoming/", "current", "work", "artifacts", EndpointDeployed: true), store);
         var evt = overrides is null ? "{}" : new JsonObject { ["overrides"] = overrides.DeepClone() }.ToJsonString();
         var run = await preparation.PrepareAsync(new PrepareRunInput(JsonDocument.Parse(evt).RootElement, executionName,

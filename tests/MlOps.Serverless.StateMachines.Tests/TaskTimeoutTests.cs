@@ -22,7 +22,7 @@ public sealed class TaskTimeoutTests
     }
 
     private static List<(string Name, JsonObject State)> All() =>
-        TaskStates(JsonNode.Parse(WorkflowDefinition.LoadTemplate())!["States"]!.AsObject()).ToList();
+        TaskStates(JsonNode.Parse(DefinitionFile.LoadTemplate())!["States"]!.AsObject()).ToList();
 
     [Fact]
     public void Every_task_state_sets_its_limit_so_none_falls_back_to_a_default()

@@ -14,7 +14,7 @@ public static class TestDefinition
 
     public static string Substituted()
     {
-        var template = WorkflowDefinition.LoadTemplate();
+        var template = DefinitionFile.LoadTemplate();
         var values = DefinitionTemplate.Placeholders(template).ToDictionary(p => p, Value);
         return DefinitionTemplate.Substitute(template, values);
     }

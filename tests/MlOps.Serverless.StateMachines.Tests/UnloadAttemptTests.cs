@@ -13,7 +13,7 @@ namespace MlOps.Serverless.StateMachines.Tests;
 /// </summary>
 public sealed partial class UnloadAttemptTests
 {
-    private static readonly JsonObject Definition = JsonNode.Parse(WorkflowDefinition.LoadTemplate())!.AsObject();
+    private static readonly JsonObject Definition = JsonNode.Parse(DefinitionFile.LoadTemplate())!.AsObject();
 
     private static IReadOnlyList<SqlQuery> UnloadQueries { get; } =
         Enum.GetValues<SqlQuery>().Where(q => SqlTemplates.Source(q).Contains("UNLOAD (", StringComparison.Ordinal)).ToList();

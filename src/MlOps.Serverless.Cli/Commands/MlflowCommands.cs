@@ -3,9 +3,9 @@ using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions.Hosting;
 using MlOps.Serverless.Local.S3;
-using MlOps.Serverless.MlFlow.Authentication;
-using MlOps.Serverless.MlFlow.Client;
-using MlOps.Serverless.MlFlow.Logging;
+using MlOps.Serverless.Mlflow.Authentication;
+using MlOps.Serverless.Mlflow.Client;
+using MlOps.Serverless.Mlflow.Logging;
 
 namespace MlOps.Serverless.Cli.Commands;
 
@@ -54,7 +54,7 @@ public static class MlflowCommands
                 if (!path.Exists) throw new InvalidStageInput($"{path.FullName} does not exist.");
                 var input = LoggingInputFile.Parse(await File.ReadAllTextAsync(path.FullName, ct), path.FullName, parse.GetValue(runId), parse.GetValue(experiment));
                 using var client = await ClientAsync(parse.GetValue(tracking), ct);
-                var output = await new TrainingRunLogger(client, CurveStore(parse.GetValue(s3Root))).LogAsync(input, ct);
+                var output = await new MlflowRunWriter(client, CurveStore(parse.GetValue(s3Root))).LogAsync(input, ct);
                 Print(MlflowOutbox.ActionName(input.Action), output);
                 return 0;
             });
@@ -101,7 +101,7 @@ public static class MlflowCommands
     private static async Task<IReadOnlyList<(string Source, OutboxEntry Entry)>> ReadOutboxAsync(string target, CancellationToken ct)
     {
         if (target.StartsWith("s3://", StringComparison.Ordinal))
-            return (await MlflowOutbox.ReadAllAsync(new S3ObjectStore(), S3Location.Parse(target), ct)).Select(e => (e.Location.ToString(), e.Entry)).ToList();
+            return (await MlflowOutbox.ReadAllAsync(new S3ObjectStore(), S3Uri.Parse(target), ct)).Select(e => (e.Location.ToString(), e.Entry)).ToList();
         IEnumerable<string> files;
         if (File.Exists(target)) files = [target];
         else if (Directory.Exists(target))
@@ -131,7 +131,7 @@ public static class MlflowCommands
 
     private static LocalFolderObjectStore? LocalStoreOf(string? folder) => folder is null ? null : new LocalFolderObjectStore(folder);
 
-    private static void Print(string action, MlflowLoggingOutput output)
+    private static void Print(string action, MlflowLoggerOutput output)
     {
         Console.WriteLine($"  {action}: {output.Status.ToString().ToLowerInvariant()}");
         if (output.ExperimentId is { } e) Console.WriteLine($"  experiment  {e}");

@@ -131,7 +131,7 @@ public static class RunCommand
         AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(result.RunFolder, "report.md")}");
         var cost = result.Cost;
         AnsiConsole.MarkupLineInterpolated(
-            $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}), {cost.TransformJobs} batch transform jobs (SageMaker compute, not priced here); prices: {CostEstimate.PriceNote}");
+            $"Cloud orchestration estimate: {cost.StateTransitions} state transitions (${cost.StepFunctionsUsd:0.00000}), {cost.LambdaInvocations} Lambda invocations / {cost.LambdaGbSeconds:0.000} GB-s (${cost.LambdaUsd:0.00000}), {cost.TransformJobs} batch transform jobs (SageMaker compute, not priced here); prices: {OrchestrationCost.PriceNote}");
         AnsiConsole.MarkupLineInterpolated($"Forecast (dollars per store, dept and week): {summary.Forecast ?? "none (no promoted model, so no forecast)"}");
     }
 

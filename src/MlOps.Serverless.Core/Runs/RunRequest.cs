@@ -39,7 +39,7 @@ public sealed record RunRequest(
     RunCostEstimate? CostEstimate = null)
 {
     /// <summary>Where the run's copy of a fingerprinted object is: every stage after PrepareRun reads the copy.</summary>
-    public S3Location InputOf(StoredObject source) => S3Location.Parse(Output.InputUri + source.Key[Data.Prefix.Length..]);
+    public S3Uri InputOf(StoredObject source) => S3Uri.Parse(Output.InputUri + source.Key[Data.Prefix.Length..]);
 
     /// <summary>The SageMaker states' time limits (<c>$.run.timeouts</c>), derived from <see cref="Config"/>.</summary>
     public TaskTimeouts Timeouts => TaskTimeouts.From(Config);

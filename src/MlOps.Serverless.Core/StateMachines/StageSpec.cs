@@ -13,7 +13,7 @@ public sealed record StageSpec(string Id, string ClassName, int MemoryMb, int Ti
 
     public static StageSpec PrepareRun { get; } = new("PrepareRun", "PrepareRunFunction", 512, 60, "PrepareRunFunctionArn");
     public static StageSpec DataQualityVerdict { get; } = new("DataQualityVerdict", "DataQualityVerdictFunction", 512, 120, "DataQualityVerdictFunctionArn");
-    public static StageSpec MlflowLogger { get; } = new("MlflowLogger", "MlflowLoggingFunction", 512, 300, "MlflowLoggerFunctionArn");
+    public static StageSpec MlflowLogger { get; } = new("MlflowLogger", "MlflowLoggerFunction", 512, 300, "MlflowLoggerFunctionArn");
     public static StageSpec EvaluationGate { get; } = new("EvaluationGate", "EvaluationGateFunction", 512, 120, "EvaluationGateFunctionArn");
     public static StageSpec FailureNotifier { get; } = new("FailureNotifier", "FailureNotifierFunction", 256, 30, "FailureNotifierFunctionArn");
 

@@ -47,7 +47,7 @@ public sealed partial class QualityVerdict(IObjectStore store)
         var reportUri = run.Output.QualityUri + ReportFileName;
         var report = new QualityReport(run.RunId, run.Data.BatchId, passed, summary, hard, warnings, files, measurements);
         await using (var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(report, DataJsonContext.Default.QualityReport)))
-            await store.PutAsync(S3Location.Parse(reportUri), content, "application/json", cancellationToken);
+            await store.PutAsync(S3Uri.Parse(reportUri), content, "application/json", cancellationToken);
 
         if (!passed)
             throw new DataQualityFailed(
@@ -147,7 +147,7 @@ public sealed partial class QualityVerdict(IObjectStore store)
     }
 
     /// <summary>Reads the run's copy (<paramref name="copy"/>) of the fingerprinted object, never the upload itself.</summary>
-    private async Task<FileCheck> SniffAsync(S3Location copy, StoredObject obj, RawDataset dataset, CancellationToken cancellationToken)
+    private async Task<FileCheck> SniffAsync(S3Uri copy, StoredObject obj, RawDataset dataset, CancellationToken cancellationToken)
     {
         var buffer = new byte[SniffBytes];
         var read = 0;

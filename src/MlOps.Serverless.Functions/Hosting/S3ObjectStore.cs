@@ -2,7 +2,6 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using MlOps.Serverless.Core.Errors;
 using MlOps.Serverless.Core.Storage;
-using S3Location = MlOps.Serverless.Core.Storage.S3Location;
 
 namespace MlOps.Serverless.Functions.Hosting;
 
@@ -28,7 +27,7 @@ public sealed class S3ObjectStore(IAmazonS3 s3) : IObjectStore
         return objects;
     }
 
-    public async Task<Stream?> OpenReadAsync(S3Location location, CancellationToken cancellationToken = default)
+    public async Task<Stream?> OpenReadAsync(S3Uri location, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -46,7 +45,7 @@ public sealed class S3ObjectStore(IAmazonS3 s3) : IObjectStore
         }
     }
 
-    public async Task<StoredObject> PutAsync(S3Location location, Stream content, string contentType, CancellationToken cancellationToken = default)
+    public async Task<StoredObject> PutAsync(S3Uri location, Stream content, string contentType, CancellationToken cancellationToken = default)
     {
         var response = await s3.PutObjectAsync(new PutObjectRequest
         {
@@ -59,7 +58,7 @@ public sealed class S3ObjectStore(IAmazonS3 s3) : IObjectStore
         return new StoredObject(location.Key, content.CanSeek ? content.Length : 0, response.ETag, response.VersionId);
     }
 
-    public async Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Location target, CancellationToken cancellationToken = default)
+    public async Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Uri target, CancellationToken cancellationToken = default)
     {
         // The version id pins the fingerprinted object even if the key was overwritten since the listing.
         var response = await s3.CopyObjectAsync(new CopyObjectRequest

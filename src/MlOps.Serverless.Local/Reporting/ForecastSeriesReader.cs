@@ -84,11 +84,11 @@ public static class ForecastSeriesReader
     internal static async Task ForEachLineAsync(IObjectStore store, string prefixUri, Func<string, bool> include,
         Action<string, string> onLine, CancellationToken cancellationToken)
     {
-        var prefix = S3Location.Parse(prefixUri);
+        var prefix = S3Uri.Parse(prefixUri);
         foreach (var item in await store.ListAsync(prefix.Bucket, prefix.Key, cancellationToken))
         {
             if (!include(item.Key)) continue;
-            var location = new S3Location(prefix.Bucket, item.Key);
+            var location = new S3Uri(prefix.Bucket, item.Key);
             await using var stream = await store.OpenReadAsync(location, cancellationToken)
                 ?? throw new UnreadableForecastData($"{location} was listed but is gone.");
             using var reader = new StreamReader(await DecompressedAsync(stream, cancellationToken));

@@ -135,8 +135,8 @@ public static class RunReport
         }
         var c = result.Cost;
         md.AppendLine().AppendLine("## What orchestrating this run would cost in the cloud").AppendLine();
-        md.AppendLine($"- {c.StateTransitions} state transitions × ${CostEstimate.PricePerThousandTransitions}/1,000 = ${c.StepFunctionsUsd:0.00000}");
-        md.AppendLine($"- {c.LambdaInvocations} Lambda invocations, {c.LambdaGbSeconds:0.000} GB-s (arm64 ${CostEstimate.PricePerLambdaGbSecondArm}/GB-s, ${CostEstimate.PricePerMillionLambdaRequests}/1M requests) = ${c.LambdaUsd:0.00000}");
+        md.AppendLine($"- {c.StateTransitions} state transitions × ${OrchestrationCost.PricePerThousandTransitions}/1,000 = ${c.StepFunctionsUsd:0.00000}");
+        md.AppendLine($"- {c.LambdaInvocations} Lambda invocations, {c.LambdaGbSeconds:0.000} GB-s (arm64 ${OrchestrationCost.PricePerLambdaGbSecondArm}/GB-s, ${OrchestrationCost.PricePerMillionLambdaRequests}/1M requests) = ${c.LambdaUsd:0.00000}");
         md.AppendLine($"- Total orchestration: ${c.TotalUsd:0.0000} (us-east-1 list prices; SageMaker and Athena compute not included)");
         md.AppendLine($"- SageMaker batch transform jobs started: {c.TransformJobs} (the challenger's and, with a champion, the champion's on the test weeks, and the forecast); their instance time is SageMaker compute, billed per second");
         return md.ToString();

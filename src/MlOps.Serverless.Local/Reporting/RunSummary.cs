@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using MlOps.Serverless.Core.Costs;
 using MlOps.Serverless.Data.Quality;
+using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Training.Gate;
-using OrchestrationCost = MlOps.Serverless.Local.Run.CostEstimate;
 
 namespace MlOps.Serverless.Local.Reporting;
 

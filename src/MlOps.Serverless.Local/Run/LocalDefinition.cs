@@ -49,11 +49,11 @@ public static class LocalDefinition
         return values;
     }
 
-    public static string Build(string modelPackageGroup) => DefinitionTemplate.Substitute(WorkflowDefinition.LoadTemplate(), Values(modelPackageGroup));
+    public static string Build(string modelPackageGroup) => DefinitionTemplate.Substitute(DefinitionFile.LoadTemplate(), Values(modelPackageGroup));
 
     public const string FailureNotifierName = "mlops-failure-notifier";
 
     /// <summary>The deployed failure notifier's definition, with the local function and topic.</summary>
     public static string BuildFailureNotifier() =>
-        DefinitionTemplate.Substitute(WorkflowDefinition.LoadTemplate(FailureNotification.DefinitionFileName), Values(SampleModelPackageGroup));
+        DefinitionTemplate.Substitute(DefinitionFile.LoadTemplate(FailureNotification.DefinitionFileName), Values(SampleModelPackageGroup));
 }

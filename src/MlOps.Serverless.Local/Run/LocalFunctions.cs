@@ -3,7 +3,7 @@ using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions;
-using MlOps.Serverless.MlFlow.Client;
+using MlOps.Serverless.Mlflow.Client;
 
 namespace MlOps.Serverless.Local.Run;
 
@@ -20,7 +20,7 @@ public static class LocalFunctions
         {
             [StageSpec.PrepareRun.Id] = new PrepareRunFunction(settings, store, new StructuredLog(nameof(PrepareRunFunction), logs)).Handle,
             [StageSpec.DataQualityVerdict.Id] = new DataQualityVerdictFunction(store, new StructuredLog(nameof(DataQualityVerdictFunction), logs)).Handle,
-            [StageSpec.MlflowLogger.Id] = new MlflowLoggingFunction(mlflow, store, new StructuredLog(nameof(MlflowLoggingFunction), logs)).Handle,
+            [StageSpec.MlflowLogger.Id] = new MlflowLoggerFunction(mlflow, store, new StructuredLog(nameof(MlflowLoggerFunction), logs)).Handle,
             [StageSpec.EvaluationGate.Id] = new EvaluationGateFunction(store, new StructuredLog(nameof(EvaluationGateFunction), logs)).Handle,
             [StageSpec.FailureNotifier.Id] = new FailureNotifierFunction(new StructuredLog(nameof(FailureNotifierFunction), logs)).Handle,
         };

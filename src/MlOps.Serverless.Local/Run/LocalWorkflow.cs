@@ -12,8 +12,8 @@ using MlOps.Serverless.Local.Reporting;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
 using MlOps.Serverless.Local.SageMaker;
-using MlOps.Serverless.MlFlow.Authentication;
-using MlOps.Serverless.MlFlow.Client;
+using MlOps.Serverless.Mlflow.Authentication;
+using MlOps.Serverless.Mlflow.Client;
 
 namespace MlOps.Serverless.Local.Run;
 
@@ -31,7 +31,7 @@ public sealed record LocalRunOptions(
     SampleDataOptions? Sample = null);
 
 /// <param name="MlflowTrackingUri">The tracking server the run logged to, if any (for the replay command of deferred logging).</param>
-public sealed record LocalRunResult(string RunId, string RunFolder, ExecutionResult Execution, TimeSpan Elapsed, CostEstimate Cost, string? MlflowTrackingUri = null);
+public sealed record LocalRunResult(string RunId, string RunFolder, ExecutionResult Execution, TimeSpan Elapsed, OrchestrationCost Cost, string? MlflowTrackingUri = null);
 
 /// <summary>
 /// Local mode: uploads the data as the upload convention says, then executes the deployed definition on
@@ -125,7 +125,7 @@ public sealed class LocalWorkflow(StateMachineRunner runner)
         if (!execution.Succeeded)
             await NotifyFailureAsync(new LambdaAdapter(functions), sns, request, execution, new StructuredLog("LocalFailureNotifier", logs), CancellationToken.None);
 
-        var cost = CostEstimate.From(execution, lambda.Invocations);
+        var cost = OrchestrationCost.From(execution, lambda.Invocations);
         var result = new LocalRunResult(runId, runFolder, execution, clock.Elapsed, cost, mlflowTrackingUri);
         await RunReport.WriteAsync(result, layout, CancellationToken.None);
         return result;

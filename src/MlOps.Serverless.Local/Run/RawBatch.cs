@@ -19,7 +19,7 @@ public static class RawBatch
             var source = Path.Combine(dataDirectory, dataset.FileName);
             if (!File.Exists(source)) continue;
             var key = RawDatasets.KeyOf(dataset, batchId);
-            var target = store.PathOf(new S3Location(rawBucket, key));
+            var target = store.PathOf(new S3Uri(rawBucket, key));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(source, target, overwrite: true);
             using var stream = File.OpenRead(source);
@@ -33,7 +33,7 @@ public static class RawBatch
         }
         if (writeMarker)
         {
-            var marker = store.PathOf(new S3Location(rawBucket, $"incoming/{batchId}/{Core.Runs.RunPreparationSettings.ManifestName}"));
+            var marker = store.PathOf(new S3Uri(rawBucket, $"incoming/{batchId}/{Core.Runs.RunPreparationSettings.ManifestName}"));
             Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
             File.WriteAllText(marker, new JsonObject { ["batch"] = batchId, ["files"] = files.DeepClone() }.ToJsonString());
         }

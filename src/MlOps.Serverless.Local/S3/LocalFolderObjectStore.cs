@@ -11,7 +11,7 @@ public sealed class LocalFolderObjectStore(string root) : IObjectStore
 {
     public string Root { get; } = Path.GetFullPath(root);
 
-    public string PathOf(S3Location location) => Path.Combine(Root, location.Bucket, location.Key.Replace('/', Path.DirectorySeparatorChar));
+    public string PathOf(S3Uri location) => Path.Combine(Root, location.Bucket, location.Key.Replace('/', Path.DirectorySeparatorChar));
 
     public Task<IReadOnlyList<StoredObject>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken = default)
     {
@@ -26,13 +26,13 @@ public sealed class LocalFolderObjectStore(string root) : IObjectStore
         return Task.FromResult<IReadOnlyList<StoredObject>>(objects);
     }
 
-    public Task<Stream?> OpenReadAsync(S3Location location, CancellationToken cancellationToken = default)
+    public Task<Stream?> OpenReadAsync(S3Uri location, CancellationToken cancellationToken = default)
     {
         var path = PathOf(location);
         return Task.FromResult<Stream?>(File.Exists(path) ? File.OpenRead(path) : null);
     }
 
-    public async Task<StoredObject> PutAsync(S3Location location, Stream content, string contentType, CancellationToken cancellationToken = default)
+    public async Task<StoredObject> PutAsync(S3Uri location, Stream content, string contentType, CancellationToken cancellationToken = default)
     {
         var path = PathOf(location);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -41,11 +41,11 @@ public sealed class LocalFolderObjectStore(string root) : IObjectStore
         return new StoredObject(location.Key, new FileInfo(path).Length, ETagOf(path), null);
     }
 
-    public Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Location target, CancellationToken cancellationToken = default)
+    public Task<StoredObject> CopyAsync(string sourceBucket, StoredObject source, S3Uri target, CancellationToken cancellationToken = default)
     {
         var to = PathOf(target);
         Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-        File.Copy(PathOf(new S3Location(sourceBucket, source.Key)), to, overwrite: true);
+        File.Copy(PathOf(new S3Uri(sourceBucket, source.Key)), to, overwrite: true);
         return Task.FromResult(new StoredObject(target.Key, new FileInfo(to).Length, ETagOf(to), null));
     }
 

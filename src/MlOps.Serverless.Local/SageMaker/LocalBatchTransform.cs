@@ -117,24 +117,24 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
     private async Task TransformAllObjectsAsync(TransformRequest job, JsonObject model, TransformProgress progress, CancellationToken cancellationToken)
     {
         var modelUri = RequiredString(model, "PrimaryContainer.ModelDataUrl");
-        var artifact = await s3.OpenReadAsync(S3Location.Parse(modelUri), cancellationToken)
+        var artifact = await s3.OpenReadAsync(S3Uri.Parse(modelUri), cancellationToken)
                        ?? throw new InvalidTrainingData($"model data {modelUri} no longer exists");
         using var booster = await LoadModelAsync(artifact, modelUri);
-        var prefix = S3Location.Parse(job.InputUri);
+        var prefix = S3Uri.Parse(job.InputUri);
         var objects = (await s3.ListAsync(prefix.Bucket, prefix.Key, cancellationToken)).Where(o => !o.Key.EndsWith('/')).ToList();
         if (objects.Count == 0) throw new InvalidTrainingData($"No data found under {job.InputUri}: the transform input prefix holds no objects.");
-        var output = S3Location.Parse(job.OutputPath.EndsWith('/') ? job.OutputPath : job.OutputPath + "/");
+        var output = S3Uri.Parse(job.OutputPath.EndsWith('/') ? job.OutputPath : job.OutputPath + "/");
         var baseKey = prefix.Key.EndsWith('/') || prefix.Key.Length == 0 ? prefix.Key : prefix.Key[..(prefix.Key.LastIndexOf('/') + 1)];
         foreach (var o in objects)
         {
-            using var buffer = await TransformObjectAsync(job, booster, new S3Location(prefix.Bucket, o.Key), progress, cancellationToken);
+            using var buffer = await TransformObjectAsync(job, booster, new S3Uri(prefix.Bucket, o.Key), progress, cancellationToken);
             await s3.PutAsync(output.Child(o.Key[baseKey.Length..] + ".out"), buffer, job.Accept, cancellationToken);
             progress.Files++;
         }
     }
 
     /// <summary>Mini-batches, as the container receives them: memory stays bounded by the batch, not the file.</summary>
-    private async Task<MemoryStream> TransformObjectAsync(TransformRequest job, Booster booster, S3Location source, TransformProgress progress,
+    private async Task<MemoryStream> TransformObjectAsync(TransformRequest job, Booster booster, S3Uri source, TransformProgress progress,
         CancellationToken cancellationToken)
     {
         var buffer = new MemoryStream();
@@ -256,7 +256,7 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
         }
     }
 
-    private async IAsyncEnumerable<string> ReadLinesAsync(S3Location source, Compression compression,
+    private async IAsyncEnumerable<string> ReadLinesAsync(S3Uri source, Compression compression,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var stream = await s3.OpenReadAsync(source, cancellationToken) ?? throw new InvalidTrainingData($"{source} disappeared while reading");
@@ -281,6 +281,6 @@ public sealed class LocalBatchTransform(IObjectStore s3, LocalJobStore jobs, Loc
         }
     }
 
-    private static S3Location ParseUri(string uri, string field) =>
-        uri.StartsWith("s3://", StringComparison.Ordinal) ? S3Location.Parse(uri) : throw Invalid($"Value '{uri}' at '{field}' must be an s3:// URI");
+    private static S3Uri ParseUri(string uri, string field) =>
+        uri.StartsWith("s3://", StringComparison.Ordinal) ? S3Uri.Parse(uri) : throw Invalid($"Value '{uri}' at '{field}' must be an s3:// URI");
 }

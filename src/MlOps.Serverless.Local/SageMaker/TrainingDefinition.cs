@@ -75,10 +75,10 @@ public sealed record TrainingDefinition(
     }
 
     /// <summary><c>{S3OutputPath}{jobName}/output/</c>, the folder SageMaker writes model.tar.gz into.</summary>
-    public S3Location OutputFolder(string jobName)
+    public S3Uri OutputFolder(string jobName)
     {
         var root = S3OutputPath.EndsWith('/') ? S3OutputPath : S3OutputPath + "/";
-        return S3Location.Parse($"{root}{jobName}/output/");
+        return S3Uri.Parse($"{root}{jobName}/output/");
     }
 }
 
@@ -118,7 +118,7 @@ public sealed class ChannelData(DMatrix train, DMatrix? validation, int trainRow
 
     public static async Task<FeatureMatrix> ReadChannelAsync(IObjectStore store, ChannelSpec channel, bool weighted, CancellationToken cancellationToken)
     {
-        var prefix = S3Location.Parse(channel.S3Uri);
+        var prefix = S3Uri.Parse(channel.S3Uri);
         var objects = (await store.ListAsync(prefix.Bucket, prefix.Key, cancellationToken)).Where(o => !o.Key.EndsWith('/')).ToList();
         if (objects.Count == 0)
             throw new InvalidTrainingData($"channel '{channel.Name}': no objects under {channel.S3Uri}.");
@@ -127,7 +127,7 @@ public sealed class ChannelData(DMatrix train, DMatrix? validation, int trainRow
         {
             foreach (var o in objects)
             {
-                var location = new S3Location(prefix.Bucket, o.Key);
+                var location = new S3Uri(prefix.Bucket, o.Key);
                 var stream = await store.OpenReadAsync(location, cancellationToken)
                              ?? throw new InvalidTrainingData($"channel '{channel.Name}': {location} disappeared while reading.");
                 parts.Add(new CsvMatrixReader.Part(location.ToString(), await AsStoredAsync(stream, location, channel, cancellationToken), Compression.None));
@@ -143,7 +143,7 @@ public sealed class ChannelData(DMatrix train, DMatrix? validation, int trainRow
     }
 
     /// <summary>The object's bytes as stored; a gzip object fails the job by name, as the container would fail parsing it.</summary>
-    private static async Task<Stream> AsStoredAsync(Stream stream, S3Location location, ChannelSpec channel, CancellationToken cancellationToken)
+    private static async Task<Stream> AsStoredAsync(Stream stream, S3Uri location, ChannelSpec channel, CancellationToken cancellationToken)
     {
         if (!stream.CanSeek)
         {

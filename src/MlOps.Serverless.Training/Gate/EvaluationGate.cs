@@ -95,7 +95,7 @@ public sealed class EvaluationGate(IObjectStore store)
             output.Challenger.Rows, output.Decision, output.Reasons, output.Champion, input.Run.RunId, input.Run.ExecutionArn,
             input.Training.BestTrainingJobName, input.Training.ModelArtifactUri, DateTimeOffset.UtcNow);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(report, TrainingJsonContext.Default.EvaluationReport);
-        await store.PutAsync(S3Location.Parse(reportUri), new MemoryStream(bytes), "application/json", cancellationToken);
+        await store.PutAsync(S3Uri.Parse(reportUri), new MemoryStream(bytes), "application/json", cancellationToken);
     }
 
     private static string? N(double? value) => value?.ToString("R", CultureInfo.InvariantCulture);

@@ -18,7 +18,7 @@ public sealed record GateInput(
     MlflowReference? Mlflow = null,
     string? FeatureSetVersion = null);
 
-/// <summary>The MLflow logging stage's output as far as the gate needs it: <c>deferred</c> runs have no run id yet.</summary>
+/// <summary>The MlflowLogger stage's output as far as the gate needs it: <c>deferred</c> runs have no run id yet.</summary>
 public sealed record MlflowReference(string? Status = null, string? ParentRunId = null);
 
 /// <summary>Athena GetQueryResults' <c>ResultSet</c> (PascalCase, as Athena returns it): header row first.</summary>

@@ -2,9 +2,9 @@ using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using MlOps.Serverless.Core.Errors;
+using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Functions.Hosting;
 using Moq;
-using S3Location = MlOps.Serverless.Core.Storage.S3Location;
 
 namespace MlOps.Serverless.Functions.Tests.Hosting;
 
@@ -21,14 +21,14 @@ public sealed class S3ObjectStoreTests
     [Fact]
     public async Task A_missing_key_reads_as_null()
     {
-        Assert.Null(await StoreAnswering(HttpStatusCode.NotFound, "NoSuchKey").OpenReadAsync(new S3Location("b", "k")));
+        Assert.Null(await StoreAnswering(HttpStatusCode.NotFound, "NoSuchKey").OpenReadAsync(new S3Uri("b", "k")));
     }
 
     [Fact]
     public async Task Access_denied_is_a_named_error_with_the_location()
     {
         var error = await Assert.ThrowsAsync<StorageAccessDenied>(() =>
-            StoreAnswering(HttpStatusCode.Forbidden, "AccessDenied").OpenReadAsync(new S3Location("artifacts", "runs/r/models/j/output/metric-curves.json")));
+            StoreAnswering(HttpStatusCode.Forbidden, "AccessDenied").OpenReadAsync(new S3Uri("artifacts", "runs/r/models/j/output/metric-curves.json")));
         Assert.Equal("s3://artifacts/runs/r/models/j/output/metric-curves.json", error.Location);
         Assert.Contains("AccessDenied", error.Message);
     }

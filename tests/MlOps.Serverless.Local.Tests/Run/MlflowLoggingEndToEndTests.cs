@@ -4,8 +4,8 @@ using MlOps.Serverless.Local.Reporting;
 using MlOps.Serverless.Local.Run;
 using MlOps.Serverless.Local.Runner;
 using MlOps.Serverless.Local.S3;
-using MlOps.Serverless.MlFlow.Client;
-using MlOps.Serverless.MlFlow.Logging;
+using MlOps.Serverless.Mlflow.Client;
+using MlOps.Serverless.Mlflow.Logging;
 
 namespace MlOps.Serverless.Local.Tests.Run;
 

@@ -122,7 +122,7 @@ public sealed class SageMakerAdapterTests : IDisposable
         Assert.NotNull(result["TrainingStartTime"]);
         Assert.NotNull(result["TrainingEndTime"]);
 
-        await using (var artifact = await _s3.OpenReadAsync(S3Location.Parse(model)))
+        await using (var artifact = await _s3.OpenReadAsync(S3Uri.Parse(model)))
         using (var booster = ModelArtifact.Load(artifact!, model))
             Assert.True(booster.BoostedRounds >= 1);
         var curves = _adapter.Training.Curves("train-r1")!;

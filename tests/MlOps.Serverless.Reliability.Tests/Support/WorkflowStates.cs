@@ -10,7 +10,7 @@ public static class WorkflowStates
 
     private static readonly Lazy<IReadOnlyList<TaskState>> All = new(() =>
     {
-        var definition = JsonNode.Parse(WorkflowDefinition.LoadTemplate())!.AsObject();
+        var definition = JsonNode.Parse(DefinitionFile.LoadTemplate())!.AsObject();
         var states = new List<TaskState>();
         Walk(definition["States"]!.AsObject(), states);
         return states;

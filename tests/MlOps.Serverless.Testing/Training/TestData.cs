@@ -51,12 +51,12 @@ public static class TestData
             await using (var z = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true)) z.Write(bytes);
             bytes = buffer.ToArray();
         }
-        await store.PutAsync(S3Location.Parse(uri), new MemoryStream(bytes), "text/csv");
+        await store.PutAsync(S3Uri.Parse(uri), new MemoryStream(bytes), "text/csv");
     }
 
     public static async Task<string> ReadAsync(IObjectStore store, string uri)
     {
-        await using var stream = await store.OpenReadAsync(S3Location.Parse(uri)) ?? throw new FileNotFoundException(uri);
+        await using var stream = await store.OpenReadAsync(S3Uri.Parse(uri)) ?? throw new FileNotFoundException(uri);
         using var reader = new StreamReader(stream);
         return await reader.ReadToEndAsync();
     }
