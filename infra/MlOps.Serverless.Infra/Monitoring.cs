@@ -118,10 +118,11 @@ public sealed class Monitoring : Construct
     /// One alert per problem. A failed, timed-out or aborted execution is not an alarm: the failure notification
     /// (<see cref="FailureNotifier"/>) already sends one message with the state that failed, the error and the message, and the stage
     /// functions' errors end as such failures. What the workflow cannot report itself pages the topic: Lambda
-    /// throttling, MLflow logging deferred to the outbox, and trigger events that never started an execution.
+    /// throttling, MLflow logging deferred to the outbox, trigger events that never started an execution, and a failed
+    /// run that could not be announced (the notifier's own failure, or its rule not starting it).
     /// </summary>
-    public void AddAlarms(StackSettings settings, StateMachine stateMachine, ILogGroup executionLog, StageFunctions functions,
-        IEnumerable<(string Name, Queue Queue)> deadLetterQueues)
+    public void AddAlarms(StackSettings settings, ILogGroup executionLog, StageFunctions functions,
+        IEnumerable<(string Name, Queue Queue)> deadLetterQueues, FailureNotifier notifier)
     {
         var action = new SnsAction(Topic);
         void Alarm(string id, string description, IMetric metric)
@@ -158,6 +159,28 @@ public sealed class Monitoring : Construct
         });
         Alarm("MlflowDeferrals", "MLflow logging was deferred to the run's outbox (MLflow unreachable or refusing); replay it with `mlops mlflow replay`",
             deferrals.Metric(period));
+
+        // The notifier announces failed runs; if it fails itself, nothing else would.
+        Alarm("FailureNotifierFailed", "A failed run could not be announced: the failure notifier failed or timed out (read its log group, then the run's execution history)",
+            new MathExpression(new MathExpressionProps
+            {
+                Expression = "failed + timedOut",
+                UsingMetrics = new Dictionary<string, IMetric>
+                {
+                    ["failed"] = notifier.StateMachine.MetricFailed(period),
+                    ["timedOut"] = notifier.StateMachine.MetricTimedOut(period),
+                },
+                Period = period.Period,
+            }));
+        Alarm("RunFailedRuleFailedInvocations", "A failed run could not be announced: the run-failed rule could not start the failure notifier",
+            new Metric(new MetricProps
+            {
+                Namespace = "AWS/Events",
+                MetricName = "FailedInvocations",
+                DimensionsMap = new Dictionary<string, string> { ["RuleName"] = notifier.Rule.RuleName },
+                Period = period.Period,
+                Statistic = "Sum",
+            }));
 
         foreach (var (name, queue) in deadLetterQueues)
             Alarm($"{name}Undelivered", $"The {name} trigger could not start an execution (event in the dead-letter queue)",

@@ -36,7 +36,6 @@ public sealed class RetrainingStack : Stack
             retrainingFunctions.Select(f => f.FunctionArn).ToList(), Monitoring.Topic.TopicArn, Monitoring.TopicKeyArn);
         RetrainingStateMachine = new RetrainingStateMachine(this, "Workflow", settings, definition, targets, Functions);
         Triggers = new Triggers(this, "Triggers", settings, Buckets, RetrainingStateMachine.StateMachine);
-        Monitoring.AddAlarms(settings, RetrainingStateMachine.StateMachine, RetrainingStateMachine.LogGroup, Functions, Triggers.DeadLetterQueues);
         // The stages read what the encrypted SageMaker jobs wrote (predictions, model artifacts).
         foreach (var function in retrainingFunctions)
             function.AddToRolePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
@@ -46,6 +45,7 @@ public sealed class RetrainingStack : Stack
             }));
         FailureNotifier = new FailureNotifier(this, "FailureNotifier", settings, RetrainingStateMachine.StateMachine,
             targets with { FunctionArns = [Functions[StageSpec.FailureNotifier].FunctionArn] });
+        Monitoring.AddAlarms(settings, RetrainingStateMachine.LogGroup, Functions, Triggers.DeadLetterQueues, FailureNotifier);
         NagAcceptances.Apply(this);
 
         Output("StateMachineArn", RetrainingStateMachine.StateMachine.StateMachineArn, "Start a run: aws stepfunctions start-execution --state-machine-arn <this> --input '{\"batch\":\"<batchId>\"}'");

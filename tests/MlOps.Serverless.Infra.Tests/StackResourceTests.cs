@@ -19,7 +19,7 @@ public sealed class StackResourceTests(DefaultStack stack)
     [InlineData("AWS::SNS::Topic", 1)]
     [InlineData("AWS::SNS::Subscription", 0)]
     // 5 function throttles, MLflow deferrals, 2 undelivered trigger events (failed, aborted and timed-out runs are announced by the failure notifier).
-    [InlineData("AWS::CloudWatch::Alarm", 8)]
+    [InlineData("AWS::CloudWatch::Alarm", 10)]
     [InlineData("AWS::Logs::MetricFilter", 1)]
     [InlineData("AWS::KMS::Key", 2)]
     [InlineData("AWS::SageMaker::Endpoint", 0)]
@@ -205,6 +205,26 @@ public sealed class StackResourceTests(DefaultStack stack)
         Assert.DoesNotContain("Errors", metrics);
         var rule = stack.Resources("AWS::Events::Rule").Single(r => ((string?)r.Resource["Properties"]!["Name"])?.EndsWith("-run-failed", StringComparison.Ordinal) == true);
         Assert.Equal(stack.FailureNotifierMachine.LogicalId, CloudFormation.Resolve(rule.Resource["Properties"]!["Targets"]![0]!["Arn"]));
+    }
+
+    [Fact]
+    public void A_failed_run_that_could_not_be_announced_pages_the_topic()
+    {
+        var topic = stack.Single("AWS::SNS::Topic").LogicalId;
+        var alarms = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!).ToList();
+
+        // The notifier failed or timed out: a math alarm over its own executions (not the retraining machine's).
+        var notifier = alarms.Single(a => ((string?)a["AlarmName"])?.EndsWith("-FailureNotifierFailed", StringComparison.Ordinal) == true);
+        var stats = notifier["Metrics"]!.AsArray().Where(m => m!["MetricStat"] is not null).Select(m => m!["MetricStat"]!["Metric"]!).ToList();
+        Assert.Equal(["ExecutionsFailed", "ExecutionsTimedOut"], stats.Select(m => (string?)m["MetricName"]).Order());
+        Assert.All(stats, m => Assert.Equal(stack.FailureNotifierMachine.LogicalId, CloudFormation.Resolve(m["Dimensions"]![0]!["Value"])));
+        Assert.Equal([topic], CloudFormation.List(notifier["AlarmActions"]));
+
+        // The rule could not start the notifier.
+        var rule = stack.Resources("AWS::Events::Rule").Single(r => ((string?)r.Resource["Properties"]!["Name"])?.EndsWith("-run-failed", StringComparison.Ordinal) == true);
+        var invocations = alarms.Single(a => (string?)a["MetricName"] == "FailedInvocations");
+        Assert.Equal("AWS/Events", (string?)invocations["Namespace"]);
+        Assert.Equal(rule.LogicalId, CloudFormation.Resolve(invocations["Dimensions"]![0]!["Value"]));
     }
 
     [Fact]
