@@ -2,7 +2,6 @@ using Amazon.CDK;
 using Amazon.CDK.AWS.Events;
 using Amazon.CDK.AWS.Events.Targets;
 using Amazon.CDK.AWS.IAM;
-using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.StepFunctions;
 using Constructs;
 using MlOps.Serverless.Core.StateMachines;
@@ -41,27 +40,13 @@ public sealed class FailureNotifier : Construct
         foreach (var statement in IntegrationPermissions.For(definition, targets, stack, endpoint: false))
             Role.AddToPolicy(statement);
 
-        var logGroup = new LogGroup(this, "Logs", new Amazon.CDK.AWS.Logs.LogGroupProps
+        var substitutions = RetrainingStateMachine.FillPlaceholders(definition, new Dictionary<string, string>
         {
-            LogGroupName = $"/aws/vendedlogs/states/{settings.Prefix}-failure-notifier",
-            Retention = StageFunctions.Retention(settings.LogRetentionDays),
-            RemovalPolicy = RemovalPolicy.DESTROY,
+            ["FailureNotifierFunctionArn"] = targets.FunctionArns.Single(),
+            ["NotificationTopicArn"] = targets.TopicArn,
         });
-        StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
-        {
-            StateMachineName = $"{settings.Prefix}-failure-notifier",
-            StateMachineType = StateMachineType.EXPRESS,
-            DefinitionBody = DefinitionBody.FromString(definition),
-            DefinitionSubstitutions = new Dictionary<string, string>(RetrainingStateMachine.FillPlaceholders(definition, new Dictionary<string, string>
-            {
-                ["FailureNotifierFunctionArn"] = targets.FunctionArns.Single(),
-                ["NotificationTopicArn"] = targets.TopicArn,
-            })),
-            Role = Role,
-            TracingEnabled = true,
-            // Express executions keep no history of their own: the log is where a notifier failure shows.
-            Logs = new LogOptions { Destination = logGroup, Level = LogLevel.ALL, IncludeExecutionData = true },
-        });
+        // Express executions keep no history of their own: the log is where a notifier failure shows.
+        (StateMachine, _) = RetrainingStateMachine.Logged(this, settings, "failure-notifier", StateMachineType.EXPRESS, definition, substitutions, Role);
 
         Rule = RunFailedRule(settings, retraining);
         // The target's role (made by the CDK) may start this state machine and nothing else; the input is the whole event.

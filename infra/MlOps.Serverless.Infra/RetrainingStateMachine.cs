@@ -37,26 +37,36 @@ public sealed class RetrainingStateMachine : Construct
             Role.AddToPolicy(statement);
         GrantJobKey(Role, targets.SageMaker.JobKey);
 
-        LogGroup = new LogGroup(this, "Logs", new LogGroupProps
+        // Execution data is safe to log: secrets never travel in state payloads (the MLflow stage reads its
+        // credentials from SSM itself), and payloads carry S3 pointers, not data.
+        (StateMachine, LogGroup) = Logged(this, settings, "retraining", StateMachineType.STANDARD, definition, Substitutions, Role);
+    }
+
+    /// <summary>
+    /// A state machine of this deployment, <c>{prefix}-{name}</c>, traced and logging every event with its data to its
+    /// own log group (construct ids "StateMachine" and "Logs" under <paramref name="scope"/>).
+    /// </summary>
+    public static (StateMachine StateMachine, LogGroup LogGroup) Logged(Construct scope, StackSettings settings, string name,
+        StateMachineType type, string definition, IReadOnlyDictionary<string, string> substitutions, Role role)
+    {
+        var logGroup = new LogGroup(scope, "Logs", new LogGroupProps
         {
             // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy small (Step Functions docs).
-            LogGroupName = $"/aws/vendedlogs/states/{settings.Prefix}-retraining",
+            LogGroupName = $"/aws/vendedlogs/states/{settings.Prefix}-{name}",
             Retention = StageFunctions.Retention(settings.LogRetentionDays),
             RemovalPolicy = RemovalPolicy.DESTROY,
         });
-
-        StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
+        var stateMachine = new StateMachine(scope, "StateMachine", new StateMachineProps
         {
-            StateMachineName = $"{settings.Prefix}-retraining",
-            StateMachineType = StateMachineType.STANDARD,
+            StateMachineName = $"{settings.Prefix}-{name}",
+            StateMachineType = type,
             DefinitionBody = DefinitionBody.FromString(definition),
-            DefinitionSubstitutions = new Dictionary<string, string>(Substitutions),
-            Role = Role,
+            DefinitionSubstitutions = new Dictionary<string, string>(substitutions),
+            Role = role,
             TracingEnabled = true,
-            // Execution data is safe to log: secrets never travel in state payloads (the MLflow stage reads its
-            // credentials from SSM itself), and payloads carry S3 pointers, not data.
-            Logs = new LogOptions { Destination = LogGroup, Level = LogLevel.ALL, IncludeExecutionData = true },
+            Logs = new LogOptions { Destination = logGroup, Level = LogLevel.ALL, IncludeExecutionData = true },
         });
+        return (stateMachine, logGroup);
     }
 
     private static void GrantJobKey(Role role, CfnKey jobKey)
