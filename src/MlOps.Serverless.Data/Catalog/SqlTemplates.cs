@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using MlOps.Serverless.Core.Json;
 using MlOps.Serverless.Core.Runs;
+using MlOps.Serverless.Core.StateMachines;
 
 namespace MlOps.Serverless.Data.Catalog;
 
@@ -63,8 +64,7 @@ public static partial class SqlTemplates
     public static IReadOnlyDictionary<string, string> TokenValues(JsonNode stateInput, JsonNode context) =>
         TokenPaths.ToDictionary(t => t.Key, t =>
         {
-            var (root, names) = t.Value.StartsWith("$$.", StringComparison.Ordinal) ? (context, t.Value[3..]) : (stateInput, t.Value[2..]);
-            var node = names.Split('.').Aggregate((JsonNode?)root, (n, name) => n?[name]);
+            var node = t.Value.StartsWith("$$.", StringComparison.Ordinal) ? StatePath.Select(context, t.Value[1..]) : StatePath.Select(stateInput, t.Value);
             return node switch
             {
                 null => throw new ArgumentException($"The state input or context has no value at {t.Value} (token {t.Key})."),

@@ -75,7 +75,7 @@ public static class RunReport
         if (data?["run"]?["output"]?.DeepClone() is not JsonObject output) return null;
         foreach (var (member, attemptPath) in OutputLocations.UnloadAttemptPaths)
         {
-            var attempt = attemptPath[2..].Split('.').Aggregate((JsonNode?)data, (n, name) => n?[name]);
+            var attempt = StatePath.Select(data, attemptPath);
             if ((string?)output[member] is { } prefix && attempt is JsonValue value && value.TryGetValue(out int n))
                 output[member] = OutputLocations.AttemptUri(prefix, n);
             else

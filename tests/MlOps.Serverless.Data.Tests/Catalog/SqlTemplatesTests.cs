@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using MlOps.Serverless.Core.Configuration;
 using MlOps.Serverless.Core.Runs;
 using MlOps.Serverless.Core.SageMaker;
+using MlOps.Serverless.Core.StateMachines;
 using MlOps.Serverless.Core.Storage;
 using MlOps.Serverless.Data.Catalog;
 
@@ -147,8 +148,8 @@ internal static class StatesFormat
 
     public static string Resolve(JsonNode input, JsonNode context, string path)
     {
-        var (root, names) = path.StartsWith("$$.", StringComparison.Ordinal) ? (context, path[3..]) : (input, path[2..]);
-        var node = names.Split('.').Aggregate((JsonNode?)root, (n, name) => n?[name]) ?? throw new KeyNotFoundException(path);
+        var node = (path.StartsWith("$$.", StringComparison.Ordinal) ? StatePath.Select(context, path[1..]) : StatePath.Select(input, path))
+            ?? throw new KeyNotFoundException(path);
         return node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString();
     }
 }
